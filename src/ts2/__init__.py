@@ -1,0 +1,43 @@
+"""ts2: fine-tuning language models with Sparsemax+ ("Training with Sparsemax+, Testing with Softmax")."""
+
+from .losses import (
+    CrossEntropyLoss,
+    GEMLoss,
+    SparsemaxLoss,
+    SparsemaxPlusLoss,
+    get_loss,
+)
+from .ops import (
+    cross_entropy_loss,
+    fused_linear_cross_entropy_loss,
+    fused_linear_gem_loss,
+    fused_linear_sparsemax_loss,
+    fused_linear_sparsemax_plus_loss,
+    gem_loss,
+    sparsemax,
+    sparsemax_loss,
+    sparsemax_plus_loss,
+    sparsemax_threshold,
+    token_diagnostics,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CrossEntropyLoss",
+    "GEMLoss",
+    "SparsemaxLoss",
+    "SparsemaxPlusLoss",
+    "cross_entropy_loss",
+    "fused_linear_cross_entropy_loss",
+    "fused_linear_gem_loss",
+    "fused_linear_sparsemax_loss",
+    "fused_linear_sparsemax_plus_loss",
+    "gem_loss",
+    "get_loss",
+    "sparsemax",
+    "sparsemax_loss",
+    "sparsemax_plus_loss",
+    "sparsemax_threshold",
+    "token_diagnostics",
+]

@@ -1,0 +1,34 @@
+"""Torch-only kernels: sparsemax, closed-form losses, chunked fused linear losses."""
+
+from .fused_linear import (
+    fused_linear_cross_entropy_loss,
+    fused_linear_gem_loss,
+    fused_linear_loss,
+    fused_linear_sparsemax_loss,
+    fused_linear_sparsemax_plus_loss,
+)
+from .losses import (
+    cross_entropy_loss,
+    gem_loss,
+    logits_loss,
+    sparsemax_loss,
+    sparsemax_plus_loss,
+    token_diagnostics,
+)
+from .sparsemax import sparsemax, sparsemax_threshold
+
+__all__ = [
+    "cross_entropy_loss",
+    "fused_linear_cross_entropy_loss",
+    "fused_linear_gem_loss",
+    "fused_linear_loss",
+    "fused_linear_sparsemax_loss",
+    "fused_linear_sparsemax_plus_loss",
+    "gem_loss",
+    "logits_loss",
+    "sparsemax",
+    "sparsemax_loss",
+    "sparsemax_plus_loss",
+    "sparsemax_threshold",
+    "token_diagnostics",
+]

@@ -1,0 +1,151 @@
+"""Chunked fused linear + loss: the [N, V] logits never exist.
+
+For hidden states h [N, d], output embedding W [V, d] and optional bias b [V], the loss of
+logits = h W^T + b is computed chunk by chunk over the (non-ignored) rows:
+
+    logits_c = h_c W^T + b               [C, V]   (C = chunk_size rows)
+    loss_c, G_c = rows_fn(logits_c, y_c)  G_c = reduction_weight * d loss / d logits_c  (closed form)
+    dh_c = G_c W,   dW += G_c^T h_c,   db += sum_rows G_c
+
+all inside forward, so peak extra memory is O(C V) (one logits chunk and one float32 gradient
+chunk, reused) plus the gradients of h, W and b themselves.  Any per-row kernel of
+``row_losses`` plugs in; there is one chunking mechanism for every loss.  The softmax/sparsemax
+arithmetic is float32 even for bf16/fp16 inputs; the matmuls run in the inputs' dtype.
+
+Only scalar reductions ("mean", "sum", or sum / num_items_in_batch) are supported: per-row
+losses would need their weights before dW can be accumulated.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .driver import compute_dtype, flatten_targets, reduction_weight, run_row_blocks
+from .losses import ce_rows_fn, gem_rows_fn, sparsemax_plus_rows_fn
+
+# Rows per chunk: about this many logits (64 MiB in float32), at least 64 rows for matmul efficiency.
+CHUNK_ELEMENTS = 1 << 24
+
+
+def default_chunk_size(vocab: int) -> int:
+    return max(64, CHUNK_ELEMENTS // vocab)
+
+
+class _FusedLinearLoss(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, hidden, weight, bias, target, rows_fn, ignore_index, reduction,
+                num_items_in_batch, chunk_size, stats_out):
+        if reduction == "none":
+            raise ValueError("fused linear losses support reduction='mean' or 'sum', got "
+                             "reduction='none' (compute logits and use the unfused loss instead)")
+        if weight.dim() != 2 or hidden.shape[-1] != weight.shape[1]:
+            raise ValueError(f"hidden shape {tuple(hidden.shape)} and weight shape "
+                             f"{tuple(weight.shape)} do not match: expected hidden [..., d] and "
+                             f"weight [V, d]")
+        vocab, dim = weight.shape
+        if bias is not None and tuple(bias.shape) != (vocab,):
+            raise ValueError(f"bias shape {tuple(bias.shape)} does not match weight: expected ({vocab},)")
+        if chunk_size is None:
+            chunk_size = default_chunk_size(vocab)
+        if int(chunk_size) < 1:
+            raise ValueError(f"chunk_size must be >= 1, got chunk_size={chunk_size!r}")
+        h2 = hidden.reshape(-1, dim)
+        flat, rows = flatten_targets(target, hidden.shape[:-1], vocab, ignore_index, what="hidden")
+        count = flat.numel() if rows is None else rows.numel()
+        scale = reduction_weight(reduction, count, num_items_in_batch, hidden.device)
+        need_h, need_w, need_b = ctx.needs_input_grad[:3]
+        need_grad = need_h or need_w or need_b
+        grad_h = torch.zeros_like(h2) if need_h else None
+        grad_w = torch.zeros_like(weight) if need_w else None
+        grad_b = torch.zeros(vocab, dtype=compute_dtype(h2.dtype), device=hidden.device) if need_b else None
+        compute = compute_dtype(h2.dtype)
+        total = torch.zeros((), dtype=compute, device=hidden.device)
+        logits_buf = grad_buf = None
+        for start in range(0, count, chunk_size):
+            stop = min(start + chunk_size, count)
+            idx = None if rows is None else rows[start:stop]
+            h_c = h2[start:stop] if idx is None else h2.index_select(0, idx)
+            y_c = flat[start:stop] if idx is None else flat.index_select(0, idx)
+            if logits_buf is None:
+                logits_buf = torch.empty(min(chunk_size, count), vocab, dtype=h2.dtype, device=h2.device)
+                if need_grad:
+                    grad_buf = torch.empty(logits_buf.shape, dtype=compute, device=h2.device)
+            logits_c = logits_buf[: stop - start]
+            if bias is None:
+                torch.mm(h_c, weight.t(), out=logits_c)
+            else:
+                torch.addmm(bias, h_c, weight.t(), out=logits_c)
+            grad_c = grad_buf[: stop - start] if need_grad else None
+            losses, stats = run_row_blocks(rows_fn, logits_c, y_c, None, grad_c, scale,
+                                           want_stats=stats_out is not None)
+            total += losses.sum()
+            if stats_out is not None:
+                for key, val in stats.items():
+                    stats_out.setdefault(key, []).append(val)
+            if not need_grad:
+                continue
+            grad_mm = grad_c if grad_c.dtype == weight.dtype else grad_c.to(weight.dtype)
+            if need_h:
+                if idx is None:
+                    torch.mm(grad_mm, weight, out=grad_h[start:stop])
+                else:
+                    grad_h.index_copy_(0, idx, grad_mm @ weight)
+            if need_w:
+                grad_w.addmm_(grad_mm.t(), h_c.to(weight.dtype))
+            if need_b:
+                grad_b += grad_c.sum(0)
+        if stats_out is not None:
+            for key in list(stats_out):
+                stats_out[key] = torch.cat(stats_out[key])
+        ctx.hidden_shape = hidden.shape
+        ctx.save_for_backward(grad_h, grad_w, None if grad_b is None else grad_b.to(bias.dtype))
+        return total * scale
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        grads = list(ctx.saved_tensors)
+        if not bool(grad_out == 1):
+            grads = [None if g is None else g * grad_out.to(g.dtype) for g in grads]
+        grad_h, grad_w, grad_b = grads
+        if grad_h is not None:
+            grad_h = grad_h.view(ctx.hidden_shape)
+        return (grad_h, grad_w, grad_b) + (None,) * 7
+
+
+def fused_linear_loss(rows_fn, hidden, weight, target, bias=None, ignore_index=-100, reduction="mean",
+                      num_items_in_batch=None, chunk_size=None, return_diagnostics=False):
+    """Loss of ``hidden @ weight.T + bias`` against ``target`` without materialising the logits.
+
+    hidden [..., d], weight [V, d], bias [V] or None, target [...] (same leading shape).
+    """
+    stats = {} if return_diagnostics else None
+    loss = _FusedLinearLoss.apply(hidden, weight, bias, target, rows_fn, ignore_index, reduction,
+                                  num_items_in_batch, chunk_size, stats)
+    return (loss, stats) if return_diagnostics else loss
+
+
+def fused_linear_cross_entropy_loss(hidden, weight, target, bias=None, ignore_index=-100,
+                                    reduction="mean", num_items_in_batch=None, chunk_size=None):
+    return fused_linear_loss(ce_rows_fn(), hidden, weight, target, bias, ignore_index, reduction,
+                             num_items_in_batch, chunk_size)
+
+
+def fused_linear_sparsemax_loss(hidden, weight, target, bias=None, temperature=1.0, ignore_index=-100,
+                                reduction="mean", num_items_in_batch=None, chunk_size=None):
+    return fused_linear_loss(sparsemax_plus_rows_fn(0.0, temperature), hidden, weight, target, bias,
+                             ignore_index, reduction, num_items_in_batch, chunk_size)
+
+
+def fused_linear_sparsemax_plus_loss(hidden, weight, target, bias=None, alpha=0.25, temperature=1.0,
+                                     adaptive=False, ignore_index=-100, reduction="mean",
+                                     num_items_in_batch=None, chunk_size=None,
+                                     return_diagnostics=False):
+    return fused_linear_loss(sparsemax_plus_rows_fn(alpha, temperature, adaptive), hidden, weight,
+                             target, bias, ignore_index, reduction, num_items_in_batch, chunk_size,
+                             return_diagnostics)
+
+
+def fused_linear_gem_loss(hidden, weight, target, bias=None, beta=0.7, h="linear", ignore_index=-100,
+                          reduction="mean", num_items_in_batch=None, chunk_size=None):
+    return fused_linear_loss(gem_rows_fn(beta, h), hidden, weight, target, bias, ignore_index,
+                             reduction, num_items_in_batch, chunk_size)
