@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from references import llm_like
 
+from ts2.ops.sparsemax import TOPK_STEPS
+
 
 def _targets(n, vocab, seed):
     return torch.randint(0, vocab, (n,), generator=torch.Generator().manual_seed(seed + 1))
@@ -57,10 +59,19 @@ def make_case(name: str):
         mask[torch.arange(12), target] = False
         z[mask] = -torch.inf
         return z, target
+    if name == "mixed_supports":  # one block, rows solved at every top-k step and densely
+        k0, k1, k2 = TOPK_STEPS
+        vocab = 2 * k2 + 1
+        z = 1e-7 * torch.randn(4, vocab, generator=g, dtype=torch.float64)
+        z[0] += 6.0 * torch.randn(vocab, generator=g, dtype=torch.float64)
+        for row, size in ((1, 2 * k0), (2, 2 * k1)):
+            z[row, :size] += 1.0 + 1e-4 * torch.randn(size, generator=g, dtype=torch.float64)
+        target = torch.tensor([0, 1, 2 * k1 + 5, 7])  # row 2: label outside the support
+        return z, target
     raise KeyError(name)
 
 
 CASES = [
     "llm", "peaked", "flat", "integer_ties", "half_integer_ties", "tied_maxima", "label_is_argmax",
-    "label_outside_support", "clamp_active", "huge", "masked_vocabulary",
+    "label_outside_support", "clamp_active", "huge", "masked_vocabulary", "mixed_supports",
 ]

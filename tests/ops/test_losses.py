@@ -181,8 +181,9 @@ def test_backward_scales_by_incoming_gradient():
     torch.testing.assert_close(x.grad.double(), ref, rtol=1e-5, atol=1e-6)
 
 
-def test_diagnostics_match_direct_computation():
-    z, y = make_case("llm")
+@pytest.mark.parametrize("case", ["llm", "mixed_supports", "clamp_active"])
+def test_diagnostics_match_direct_computation(case):
+    z, y = make_case(case)
     z = z.float()
     stats = ts2.token_diagnostics(z, y, temperature=0.5)
     p_star = entmax.sparsemax(z.double() * 0.5, dim=-1)

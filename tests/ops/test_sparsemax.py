@@ -5,7 +5,7 @@ from cases import CASES, make_case
 from references import finite
 
 import ts2
-from ts2.ops.sparsemax import partition_by_support, threshold_rows
+from ts2.ops.sparsemax import TOPK_STEPS, partition_by_support, threshold_rows
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -34,23 +34,22 @@ def test_threshold_and_support_size(case):
 
 
 def test_every_solver_stage_is_exact():
-    """Rows that need k=16, k=128, k=1024 and the dense Newton solver, in one block."""
+    """One block with rows solved at each top-k step and by the dense Newton solver."""
     g = torch.Generator().manual_seed(0)
-    vocab = 5000
-    z = torch.randn(4, vocab, generator=g, dtype=torch.float64)
-    z[0] *= 6.0  # LLM-like: support within the top 16
-    z[1] = 0.05 * z[1]  # flat: a few hundred in the support
-    z[1, :60] += 0.9  # support of ~60: needs k=128
-    z[2] = torch.linspace(0, 1, vocab, dtype=torch.float64) * 0.002  # support of ~2200: dense
-    z[3, :500] = 1.0 + 1e-4 * torch.randn(500, generator=g, dtype=torch.float64)
-    z[3, 500:] = 0.0  # support of 500: needs k=1024
-    groups = [(rows, th.top_idx is None, None if th.top_idx is None else th.top_idx.shape[1])
-              for rows, th in partition_by_support(z)]
-    kinds = {kind for _, dense, kind in groups if not dense} | {"dense" for _, d, _ in groups if d}
-    assert kinds == {16, 128, 1024, "dense"}
+    k0, k1, k2 = TOPK_STEPS
+    vocab = 2 * k2 + 1
+    z = torch.zeros(4, vocab, dtype=torch.float64)
+    z[0] = 6.0 * torch.randn(vocab, generator=g, dtype=torch.float64)  # LLM-like: tiny support
+    for row, size in ((1, 2 * k0), (2, 2 * k1)):  # supports between the first and second step, ...
+        z[row, :size] = 1.0 + 1e-4 * torch.randn(size, generator=g, dtype=torch.float64)
+    z[3] = 1e-7 * torch.randn(vocab, generator=g, dtype=torch.float64)  # support ~ V: dense
+    groups = list(partition_by_support(z))
+    steps = {"dense" if th.top_idx is None else th.top_idx.shape[1] for _, th in groups}
+    assert steps == {k0, k1, k2, "dense"}
     tau, size = threshold_rows(z)
     expected = entmax.sparsemax(z, dim=-1)
     assert torch.equal(size, (expected > 0).sum(-1))
+    assert size[1] == 2 * k0 and size[2] == 2 * k1 and size[3] > k2
     torch.testing.assert_close(torch.clamp(z - tau[:, None], min=0), expected, rtol=0, atol=1e-12)
 
 

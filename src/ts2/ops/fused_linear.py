@@ -23,7 +23,9 @@ import torch
 from .driver import compute_dtype, flatten_targets, reduction_weight, run_row_blocks
 from .losses import ce_rows_fn, gem_rows_fn, sparsemax_plus_rows_fn
 
-# Rows per chunk: about this many logits (64 MiB in float32), at least 64 rows for matmul efficiency.
+# Rows per chunk: about this many logits (64 MiB in float32), at least 64 rows.  Fewer, larger chunks
+# matter: each chunk re-reads and re-writes all of grad W (measured at V=32000, d=2048, N=1024:
+# 2^22-element chunks took 1.3x the time of 2^24-element chunks).
 CHUNK_ELEMENTS = 1 << 24
 
 

@@ -1,0 +1,100 @@
+"""Turn benchmarks/results/losses.json into the README's performance section (between markers)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+MIB = 2**20
+
+
+def _index(rows):
+    return {(r["method"], r["vocab"], r["tokens"], r["logits"]): r for r in rows}
+
+
+def loss_table(rows) -> list[str]:
+    idx = _index(rows)
+    out = [
+        "| V | N | logits | torch CE | ts2 | ts2 / CE | authors | authors / CE "
+        "| peak extra (x logits): CE / ts2 / authors |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    configs = sorted({(r["vocab"], r["tokens"], r["logits"]) for r in rows if r["method"] == "ts2"})
+    for vocab, n, kind in configs:
+        ce, ts2, authors = (idx.get((m, vocab, n, kind)) for m in ("torch_ce", "ts2", "authors"))
+        if ce is None or ts2 is None:
+            continue
+
+        def mem(r):
+            return f"{r['peak_extra_bytes'] / r['logits_bytes']:.2f}" if r else "-"
+
+        auth_t = f"{authors['time_s']:.2f} s" if authors else "-"
+        auth_r = f"{authors['time_s'] / ce['time_s']:.1f}x" if authors else "-"
+        out.append(f"| {vocab} | {n} | {kind} | {ce['time_s']:.3f} s | {ts2['time_s']:.3f} s | "
+                   f"**{ts2['time_s'] / ce['time_s']:.2f}x** | {auth_t} | {auth_r} | "
+                   f"{mem(ce)} / {mem(ts2)} / {mem(authors)} |")
+    return out
+
+
+def fused_table(rows) -> list[str]:
+    idx = _index(rows)
+    out = [
+        "| V | N | h @ W.T + torch CE | fused ts2 | fused / CE | peak extra MiB (CE path / fused), "
+        "without grad W |",
+        "|---|---|---|---|---|---|",
+    ]
+    configs = sorted({(r["vocab"], r["tokens"], r["logits"]) for r in rows if r["method"] == "ts2_fused"})
+    for vocab, n, kind in configs:
+        ce, fused = idx.get(("ce_path", vocab, n, kind)), idx.get(("ts2_fused", vocab, n, kind))
+        if ce is None or fused is None:
+            continue
+
+        def mem(r):
+            return f"{(r['peak_extra_bytes'] - r['grad_weight_bytes']) / MIB:.0f}"
+
+        out.append(f"| {vocab} | {n} | {ce['time_s']:.2f} s | {fused['time_s']:.2f} s | "
+                   f"**{fused['time_s'] / ce['time_s']:.2f}x** | {mem(ce)} / {mem(fused)} |")
+    return out
+
+
+def section(data) -> str:
+    m = data["machine"]
+    rows = data["rows"]
+    lines = [
+        START,
+        "",
+        f"Measured by `make bench` on {m['cpu']} ({m['cores']} cores, {m['threads']} torch threads), "
+        f"torch {m['torch']}, {m['dtype']}, forward+backward, best of 1-3 runs, each configuration in a "
+        "fresh process. Peak extra memory: peak RSS during one step minus RSS before it. "
+        "Raw numbers: `benchmarks/results/losses.json`.",
+        "",
+        "Loss on logits [N, V] (LLM-like logits: 3·randn; flat: 0.3·randn):",
+        "",
+        *loss_table(rows),
+        "",
+        "Fused linear ts2 from hidden states (d = 2048, LLM-like logits) against `h @ W.T` followed by "
+        "torch cross-entropy:",
+        "",
+        *fused_table(rows),
+        "",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def update_readme(data: dict, readme: Path) -> None:
+    text = readme.read_text()
+    new = section(data)
+    if START in text and END in text:
+        text = text[: text.index(START)] + new + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip() + "\n\n## Performance\n\n" + new + "\n"
+    readme.write_text(text)
+
+
+if __name__ == "__main__":
+    root = Path(__file__).resolve().parent
+    results = Path(sys.argv[1]) if len(sys.argv) > 1 else root / "results" / "losses.json"
+    update_readme(json.loads(results.read_text()), root.parent / "README.md")
