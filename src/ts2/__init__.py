@@ -23,6 +23,14 @@ from .ops import (
 
 __version__ = "0.1.0"
 
+
+def train(*args, **settings):
+    """Fine-tune a causal LM with a ts2 loss; see ``ts2.training.train`` (needs the ``hf`` extra)."""
+    from .training import train as _train
+
+    return _train(*args, **settings)
+
+
 __all__ = [
     "CrossEntropyLoss",
     "GEMLoss",
@@ -40,4 +48,5 @@ __all__ = [
     "sparsemax_plus_loss",
     "sparsemax_threshold",
     "token_diagnostics",
+    "train",
 ]

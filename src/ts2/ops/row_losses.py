@@ -112,8 +112,10 @@ def _suppression(log_sum_exp_all, log_in_mass, alpha, adaptive, p_y):
 
 def _stats(size, sum_exp, in_mass, clamped, exp, z, z_max, z_y):
     log_sum = sum_exp.log()
-    finite_z = torch.nan_to_num(z, neginf=0.0)  # exp is 0 there; avoid 0 * -inf
-    entropy = log_sum + z_max - _row_dot(exp, finite_z) / sum_exp
+    # H = log s - sum_j e_j (z_j - max) / s; shifted so huge logits cancel exactly, and -inf
+    # entries (e_j = 0) set to 0 to keep 0 * -inf out.
+    shifted = torch.nan_to_num(z - z_max.unsqueeze(1), neginf=0.0)
+    entropy = log_sum - _row_dot(exp, shifted) / sum_exp
     return {
         "support_size": size.to(torch.float32),
         "out_of_support_mass": (1 - in_mass / sum_exp).clamp_min(0),

@@ -1,0 +1,168 @@
+"""Training records -> tokenized examples with labels on the response tokens only.
+
+Records (DESIGN §5), one per JSONL line or per row of a saved HF dataset directory:
+    {"messages": [{"role": "system"|"user"|"assistant"|"tool", "content": str}, ...]}
+        loss on the assistant turns (their content and the template's end-of-turn text)
+    {"prompt": str, "completion": str}
+        loss on the completion
+Every record is checked before anything is tokenized; a bad one raises DataError with
+``file:line: reason`` (``dir[row]: reason`` for dataset directories).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+IGNORE_INDEX = -100
+ROLES = ("system", "user", "assistant", "tool")
+
+
+class DataError(ValueError):
+    """A training record or file that cannot be used; the message names where and why."""
+
+
+@dataclass
+class Record:
+    messages: list[dict] | None
+    prompt: str | None
+    completion: str | None
+    origin: str  # "file:line" or "dir[row]"
+
+
+@dataclass
+class TokenizeStats:
+    examples: int = 0
+    truncated: int = 0
+    dropped: int = 0
+    label_tokens: int = 0
+    dropped_origins: list[str] = field(default_factory=list)
+
+
+def check_record(obj, origin: str) -> Record:
+    if not isinstance(obj, dict):
+        raise DataError(f"{origin}: expected a JSON object, got {type(obj).__name__}")
+    if "messages" in obj:
+        messages = obj["messages"]
+        if not isinstance(messages, list) or not messages:
+            raise DataError(f"{origin}: 'messages' must be a non-empty list")
+        for i, msg in enumerate(messages):
+            if not isinstance(msg, dict) or "role" not in msg or "content" not in msg:
+                raise DataError(f"{origin}: messages[{i}] must be an object with 'role' and 'content'")
+            if msg["role"] not in ROLES:
+                raise DataError(f"{origin}: messages[{i}] has unknown role {msg['role']!r} "
+                                f"(expected one of {', '.join(ROLES)})")
+            if not isinstance(msg["content"], str):
+                raise DataError(f"{origin}: messages[{i}].content must be a string")
+        if not any(m["role"] == "assistant" for m in messages):
+            raise DataError(f"{origin}: conversation has no assistant turn (nothing to learn from)")
+        return Record([{"role": m["role"], "content": m["content"]} for m in messages], None, None, origin)
+    if "prompt" in obj or "completion" in obj:
+        for key in ("prompt", "completion"):
+            if not isinstance(obj.get(key), str):
+                raise DataError(f"{origin}: '{key}' must be a string")
+        if not obj["completion"]:
+            raise DataError(f"{origin}: 'completion' is empty (nothing to learn from)")
+        return Record(None, obj["prompt"], obj["completion"], origin)
+    raise DataError(f"{origin}: missing 'messages' (chat) or 'prompt'/'completion' fields; "
+                    f"found keys {sorted(obj)}")
+
+
+def read_records(path: str | Path) -> list[Record]:
+    """Read and check every record of a JSONL file or saved HF dataset directory."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or directory")
+    if path.is_dir():
+        import datasets
+
+        try:
+            ds = datasets.load_from_disk(str(path))
+        except Exception as exc:  # datasets raises several types for "not a dataset"
+            raise DataError(f"{path}: not a saved Hugging Face dataset ({exc})") from exc
+        if isinstance(ds, datasets.DatasetDict):
+            if "train" not in ds:
+                raise DataError(f"{path}: dataset dict has no 'train' split (splits: {list(ds)})")
+            ds = ds["train"]
+        records = [check_record(row, f"{path}[{i}]") for i, row in enumerate(ds)]
+    else:
+        records = []
+        with open(path, encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise DataError(f"{path}:{lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from exc
+                records.append(check_record(obj, f"{path}:{lineno}"))
+    if not records:
+        raise DataError(f"{path}: no records (the file or dataset is empty)")
+    return records
+
+
+def _assistant_spans(messages, tokenizer):
+    """Rendered conversation text and the [start, end) character spans of its assistant turns."""
+    render = tokenizer.apply_chat_template
+    full = render(messages, tokenize=False)
+    spans = []
+    for j, msg in enumerate(messages):
+        if msg["role"] != "assistant":
+            continue
+        before = render(messages[:j], tokenize=False, add_generation_prompt=True) if j else ""
+        upto = render(messages[: j + 1], tokenize=False)
+        if not (upto.startswith(before) and full.startswith(upto)):
+            raise DataError("the chat template does not render conversations incrementally (a prefix of "
+                            "the conversation is not a prefix of its rendering), so assistant tokens "
+                            "cannot be located; pass a --chat_template that does")
+        spans.append((len(before), len(upto)))
+    return full, spans
+
+
+def tokenize_record(record: Record, tokenizer, max_seq_length: int | None):
+    """input_ids and labels (IGNORE_INDEX outside responses); None if no label survives truncation."""
+    if record.messages is not None or tokenizer.chat_template is not None:
+        messages = record.messages or [{"role": "user", "content": record.prompt},
+                                       {"role": "assistant", "content": record.completion}]
+        if tokenizer.chat_template is None:
+            raise DataError(f"{record.origin}: chat records need a chat template, and the tokenizer has "
+                            "none; pass --chat_template (a Jinja template string or file)")
+        text, spans = _assistant_spans(messages, tokenizer)
+    else:  # plain prompt/completion without a chat template: completion then end of sequence
+        eos = tokenizer.eos_token or ""
+        text = record.prompt + record.completion + eos
+        spans = [(len(record.prompt), len(text))]
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    ids, offsets = enc["input_ids"], enc["offset_mapping"]
+    labels = [tok if any(a <= start < b for a, b in spans) else IGNORE_INDEX
+              for tok, (start, _end) in zip(ids, offsets)]
+    truncated = max_seq_length is not None and len(ids) > max_seq_length
+    if truncated:
+        ids, labels = ids[:max_seq_length], labels[:max_seq_length]
+    # Position 0 is never predicted (labels are shifted by one inside the loss).
+    if all(lab == IGNORE_INDEX for lab in labels[1:]):
+        return None, truncated
+    return {"input_ids": ids, "labels": labels, "attention_mask": [1] * len(ids)}, truncated
+
+
+def tokenize_records(records: list[Record], tokenizer, max_seq_length: int | None = None):
+    """Tokenize every record; returns (examples, TokenizeStats). Needs a fast tokenizer (offsets)."""
+    if not getattr(tokenizer, "is_fast", False):
+        raise DataError("a fast tokenizer (tokenizers library) is required to locate response tokens")
+    stats = TokenizeStats()
+    examples = []
+    for record in records:
+        example, truncated = tokenize_record(record, tokenizer, max_seq_length)
+        stats.truncated += int(truncated)
+        if example is None:
+            stats.dropped += 1
+            stats.dropped_origins.append(record.origin)
+            continue
+        stats.examples += 1
+        stats.label_tokens += sum(lab != IGNORE_INDEX for lab in example["labels"][1:])
+        examples.append(example)
+    if not examples:
+        raise DataError(f"no example has response tokens left after truncation to max_seq_length="
+                        f"{max_seq_length} ({stats.dropped} dropped)")
+    return examples, stats

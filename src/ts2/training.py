@@ -1,0 +1,221 @@
+"""`ts2 train`: fine-tune a Transformers causal LM with a ts2 loss (or a baseline) via the HF Trainer.
+
+Everything that can be checked is checked before the output directory is touched (loss name and
+arguments, model path, every data record, the chat template); then the model is trained with
+``TS2Trainer`` and saved with its tokenizer and ``ts2_config.json`` (written last, atomically:
+its presence marks a complete model directory).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from transformers import TrainingArguments
+
+from .data import DataError, read_records, tokenize_records
+from .losses import LOSSES, get_loss
+
+logger = logging.getLogger("ts2.train")
+CONFIG_NAME = "ts2_config.json"
+
+
+@dataclass
+class TS2Arguments:
+    """What ts2 adds to the HF TrainingArguments (every TrainingArguments flag also works)."""
+
+    model: str = field(default=None, metadata={"help": "Path to a Transformers causal LM directory."})
+    data: str = field(default=None, metadata={"help": "Training data: JSONL file or saved HF dataset dir."})
+    output: str = field(default=None, metadata={"help": "Directory for checkpoints and the final model."})
+    loss: str = field(default="ts2", metadata={"help": f"Loss: one of {', '.join(LOSSES)}."})
+    alpha: float = field(default=0.25, metadata={"help": "Sparsemax+ suppression weight (ts2 losses)."})
+    temperature: float = field(default=1.0, metadata={"help": "Sparsemax temperature (sparsemax/ts2)."})
+    gem_beta: float = field(default=0.7, metadata={"help": "GEM: q = softmax(logits / beta)."})
+    gem_h: str = field(default="linear", metadata={"help": "GEM weighting: linear or logsigmoid."})
+    fused_loss: str = field(default="auto", metadata={
+        "help": "Compute the loss from hidden states chunk by chunk, never materialising the logits: "
+                "true, false or auto (true where the model supports it)."})
+    chunk_size: int = field(default=None, metadata={"help": "Rows per chunk of the fused loss."})
+    max_seq_length: int = field(default=2048, metadata={"help": "Truncate examples to this many tokens."})
+    chat_template: str = field(default=None, metadata={
+        "help": "Jinja chat template (a string or a file) for tokenizers that have none."})
+    lora_r: int = field(default=0, metadata={"help": "LoRA rank; 0 trains all weights."})
+    lora_alpha: int = field(default=16, metadata={"help": "LoRA alpha."})
+    lora_dropout: float = field(default=0.05, metadata={"help": "LoRA dropout."})
+    lora_target_modules: str = field(default="all-linear", metadata={
+        "help": "LoRA target modules: comma-separated names or all-linear."})
+
+    def loss_kwargs(self) -> dict:
+        if self.loss in ("ts2", "ts2-adaptive"):
+            return {"alpha": self.alpha, "temperature": self.temperature, "chunk_size": self.chunk_size}
+        if self.loss == "sparsemax":
+            return {"temperature": self.temperature, "chunk_size": self.chunk_size}
+        if self.loss == "gem":
+            return {"beta": self.gem_beta, "h": self.gem_h, "chunk_size": self.chunk_size}
+        return {"chunk_size": self.chunk_size}
+
+    def fused(self) -> bool | None:
+        value = str(self.fused_loss).lower()
+        choices = {"true": True, "false": False, "auto": None}
+        if value not in choices:
+            raise ValueError(f"fused_loss must be true, false or auto, got fused_loss={self.fused_loss!r}")
+        return choices[value]
+
+
+def _has_accelerator() -> bool:
+    import torch
+
+    return torch.cuda.is_available() or (hasattr(torch, "xpu") and torch.xpu.is_available()) or \
+        torch.backends.mps.is_available()
+
+
+@dataclass
+class TS2TrainingArguments(TrainingArguments):
+    """HF TrainingArguments with the paper's recipe as defaults (lr 2e-5, cosine, 3% warmup,
+    3 epochs, adam beta2 0.95, max_grad_norm 1.0), TensorBoard logging, and use_cpu on machines
+    without an accelerator."""
+
+    learning_rate: float = field(default=2e-5, metadata={"help": "Peak learning rate."})
+    lr_scheduler_type: str = field(default="cosine", metadata={"help": "Learning-rate schedule."})
+    warmup_steps: float = field(default=0.03, metadata={"help": "Warm-up: steps, or a fraction if < 1."})
+    num_train_epochs: float = field(default=3.0, metadata={"help": "Epochs."})
+    adam_beta2: float = field(default=0.95, metadata={"help": "Adam beta2."})
+    max_grad_norm: float = field(default=1.0, metadata={"help": "Gradient clipping norm."})
+    report_to: str | list[str] = field(default="tensorboard", metadata={"help": "Loggers, or none."})
+    logging_steps: float = field(default=10, metadata={"help": "Log every N steps."})
+    # Without it, HF/Accelerate do not set up gloo DDP for CPU-only torchrun runs and every process
+    # would silently train on its own copy of the data.
+    use_cpu: bool = field(default=not _has_accelerator(), metadata={
+        "help": "Train on the CPU (default: true when no GPU/XPU/MPS device is present)."})
+
+
+def _read_chat_template(value: str | None) -> str | None:
+    if value is None:
+        return None
+    path = Path(value)
+    return path.read_text() if path.is_file() else value
+
+
+def check_model_dir(path: str) -> None:
+    if path is None:
+        raise ValueError("model is required: --model PATH (a directory with config.json)")
+    if not (Path(path) / "config.json").is_file():
+        raise ValueError(f"model={path!r} is not a Transformers model directory (no config.json); "
+                         "ts2 does not download models")
+
+
+def prepare(script: TS2Arguments):
+    """All checks and data preparation that must succeed before anything is written."""
+    for name in ("data", "output"):
+        if getattr(script, name) is None:
+            raise ValueError(f"{name} is required: --{name} PATH")
+    loss = get_loss(script.loss, **script.loss_kwargs())
+    fused = script.fused()
+    check_model_dir(script.model)
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(script.model)
+    template = _read_chat_template(script.chat_template)
+    if template is not None:
+        tokenizer.chat_template = template
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    records = read_records(script.data)
+    examples, stats = tokenize_records(records, tokenizer, script.max_seq_length)
+    logger.info("data: %d examples, %d truncated to %d tokens, %d dropped (no response tokens left), "
+                "%d response tokens", stats.examples, stats.truncated, script.max_seq_length,
+                stats.dropped, stats.label_tokens)
+    return loss, fused, tokenizer, examples, stats
+
+
+def load_model(script: TS2Arguments, args: TrainingArguments):
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(script.model)
+    if script.lora_r > 0:
+        from peft import LoraConfig, get_peft_model
+
+        targets = script.lora_target_modules
+        model = get_peft_model(model, LoraConfig(
+            r=script.lora_r, lora_alpha=script.lora_alpha, lora_dropout=script.lora_dropout,
+            target_modules=targets if targets == "all-linear" else targets.split(","),
+            task_type="CAUSAL_LM"))
+    return model
+
+
+def _save_final(trainer, tokenizer, output: Path, script: TS2Arguments, stats) -> None:
+    """Save model + tokenizer into ``output``; ts2_config.json last, so it marks completeness."""
+    staging = output / ".ts2-final.tmp"
+    if trainer.is_world_process_zero() and staging.exists():
+        shutil.rmtree(staging)
+    trainer.save_model(str(staging))  # every process (sharded states are gathered), main writes
+    trainer.accelerator.wait_for_everyone()
+    if not trainer.is_world_process_zero():
+        return
+    tokenizer.save_pretrained(str(staging))
+    for entry in staging.iterdir():
+        target = output / entry.name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        os.replace(entry, target)
+    staging.rmdir()
+    record = {"ts2": asdict(script), "training_args": trainer.args.to_dict(),
+              "data": {"examples": stats.examples, "truncated": stats.truncated,
+                       "dropped": stats.dropped, "response_tokens": stats.label_tokens},
+              "fused_loss": trainer.fused_loss, "final_step": trainer.state.global_step}
+    tmp = output / (CONFIG_NAME + ".tmp")
+    tmp.write_text(json.dumps(record, indent=2, default=str))
+    os.replace(tmp, output / CONFIG_NAME)
+
+
+def split_settings(settings: dict) -> tuple[TS2Arguments, TS2TrainingArguments]:
+    """Keyword settings -> (TS2Arguments, TS2TrainingArguments); unknown names are a ValueError."""
+    from dataclasses import fields
+
+    ts2_names = {f.name for f in fields(TS2Arguments)}
+    hf_names = {f.name for f in fields(TS2TrainingArguments)}
+    unknown = sorted(set(settings) - ts2_names - hf_names)
+    if unknown:
+        raise ValueError(f"unknown training settings: {', '.join(unknown)}")
+    script = TS2Arguments(**{k: v for k, v in settings.items() if k in ts2_names})
+    hf = {k: v for k, v in settings.items() if k in hf_names and k not in ts2_names}
+    hf.setdefault("output_dir", script.output)
+    return script, TS2TrainingArguments(**hf)
+
+
+def train(script: TS2Arguments | None = None, args: TrainingArguments | None = None, **settings):
+    """Fine-tune ``script.model`` on ``script.data``; returns the finished TS2Trainer (its
+    ``state.log_history`` has the logs; the model is saved in ``script.output``).
+
+    Either pass the two argument objects, or keyword settings of both kinds, e.g.
+    ``train(model="base", data="train.jsonl", output="out", loss="ts2", max_steps=100)``.
+    """
+    from datasets import Dataset
+    from transformers import DataCollatorForSeq2Seq
+
+    from .hf.trainer import TS2Trainer
+
+    if script is None:
+        script, args = split_settings(settings)
+    elif settings:
+        raise ValueError("pass either argument objects or keyword settings, not both")
+    loss, fused, tokenizer, examples, stats = prepare(script)
+    output = Path(script.output)
+    if args is None:
+        args = TS2TrainingArguments(output_dir=str(output))
+    args.output_dir = str(output)
+    model = load_model(script, args)
+    collator = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
+    trainer = TS2Trainer(model=model, args=args, train_dataset=Dataset.from_list(examples),
+                         data_collator=collator, processing_class=tokenizer, loss=loss, fused_loss=fused)
+    logger.info("loss %r, fused path %s", loss, trainer.fused_loss)
+    trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)
+    _save_final(trainer, tokenizer, output, script, stats)
+    return trainer
+
+
+__all__ = ["DataError", "TS2Arguments", "TS2TrainingArguments", "train"]
