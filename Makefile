@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q -c constraints.txt
 STAMP := $(VENV)/.installed
 
-.PHONY: install test bench lint format clean
+.PHONY: install demo test bench lint format clean
 
 install: $(STAMP)
 
@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) torch==2.13.0
 	$(PIP) -e ".[dev]"
 	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/ts2 demo --output demo_output
 
 test: $(STAMP)
 	$(PY) -m pytest -q
@@ -28,4 +31,4 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format src tests benchmarks
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache demo_output

@@ -75,6 +75,26 @@ def train_table(rows) -> list[str]:
     return out
 
 
+def eval_lines(rows) -> list[str]:
+    if not rows:
+        return []
+    r = rows[0]
+    return [
+        "Evaluation throughput:",
+        "",
+        "| what | amount | time | rate |",
+        "|---|---|---|---|",
+        f"| HumanEval canonical solutions, sandboxed, {r['program_workers']} at a time | {r['programs']} programs "
+        f"({r['programs_passed']} passed) | {r['programs_seconds']:.1f} s | {r['programs_per_s']:.1f} programs/s |",
+        f"| distinct-1..4 + self-BLEU | {r['diversity_prompts']} prompts x "
+        f"{r['diversity_responses'] // r['diversity_prompts']} responses | {r['string_metrics_seconds']:.1f} s | "
+        f"{r['string_metrics_responses_per_s']:.0f} responses/s |",
+        f"| MiniLM sentence embeddings (CPU) | {r['diversity_responses']} responses | {r['embedding_seconds']:.1f} s | "
+        f"{r['embedding_responses_per_s']:.0f} responses/s |",
+        "",
+    ]
+
+
 def section(results: dict) -> str:
     losses = results.get("losses", {"rows": []})
     train = results.get("train_step", {"rows": []})
@@ -101,6 +121,7 @@ def section(results: dict) -> str:
         "",
         *train_table(train["rows"]),
         "",
+        *eval_lines(results.get("eval", {}).get("rows", [])),
         END,
     ]
     return "\n".join(lines)

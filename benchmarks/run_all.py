@@ -97,10 +97,27 @@ def main() -> None:
     args = parser.parse_args()
     for suite in SUITES:
         run_suite(suite, args)
+    run_eval_bench(args)
     from report import update_readme
 
     update_readme({s.name: json.loads(s.results.read_text()) for s in SUITES if s.results.exists()}, README)
     print(f"wrote {HERE / 'results'} and the performance section of {README}")
+
+
+def run_eval_bench(args) -> None:
+    """Evaluation throughput (one process; see eval_bench.py), saved as results/eval.json."""
+    path = HERE / "results" / "eval.json"
+    if path.exists() and not args.fresh:
+        return
+    print("eval throughput", end="", flush=True)
+    out = subprocess.run([sys.executable, str(HERE / "eval_bench.py")], capture_output=True, text=True,
+                         cwd=HERE, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"eval_bench.py failed:\n{out.stderr[-2000:]}")
+    row = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"  {row['programs_per_s']:.1f} programs/s, {row['string_metrics_responses_per_s']:.0f} "
+          f"responses/s (strings), {row['embedding_responses_per_s']:.0f} responses/s (embeddings)")
+    save(path, {"machine": machine(), "rows": [row]})
 
 
 def run_suite(suite: Suite, args) -> None:

@@ -14,6 +14,7 @@ COMMANDS = {
     "generate": "sample n responses per prompt (softmax or sparsemax decoding), resumable JSONL output",
     "eval": "diversity | code | answers | reward metrics of generations",
     "probe": "next-token distribution of one or more models at the answer position, with a bar chart",
+    "demo": "the paper's claim in miniature: pretrain, fine-tune with each loss, sample, measure (CPU)",
 }
 
 
@@ -142,7 +143,31 @@ def _probe(argv: list[str]) -> int:
     return 0
 
 
-HANDLERS = {"train": _train, "generate": _generate, "eval": _eval, "probe": _probe}
+def _demo(argv: list[str]) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .demo.run import run_demo, table_rows
+
+    p = argparse.ArgumentParser(prog="ts2 demo", description=COMMANDS["demo"])
+    p.add_argument("--output", default="demo_output", help="directory for data, models, report (resumable)")
+    p.add_argument("--quick", action="store_true", help="small budgets, one seed (for CI; under two minutes)")
+    args = p.parse_args(argv)
+    console = Console(width=max(Console().width, 130))
+    report = run_demo(args.output, args.quick, log=console.log)
+    for temperature in report["settings"]["budget"]["temperatures"]:
+        table = Table(title=f"ts2 demo, temperature {temperature} (mean ± std over seeds)")
+        for header in ("method", "accuracy", "coverage", "pass@1", "distinct-1", "self-BLEU", "invalid mass",
+                       "entropy"):
+            table.add_column(header)
+        for method, cells in table_rows(report, temperature):
+            table.add_row(method, *cells)
+        console.print(table)
+    console.print(f"report: {args.output}/report.md, {args.output}/report.json, {args.output}/probe.png")
+    return 0
+
+
+HANDLERS = {"train": _train, "generate": _generate, "eval": _eval, "probe": _probe, "demo": _demo}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,7 @@ Every record is checked before anything is tokenized; a bad one raises DataError
 
 from __future__ import annotations
 
+import gzip
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +70,22 @@ def check_record(obj, origin: str) -> Record:
                     f"found keys {sorted(obj)}")
 
 
+def iter_jsonl(path: str | Path):
+    """(origin "file:line", object) for each non-blank line of a JSONL or JSONL.gz file; an
+    unparsable line raises DataError naming its file and line."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{path}:{lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from exc
+            yield f"{path}:{lineno}", obj
+
+
 def read_records(path: str | Path) -> list[Record]:
     """Read and check every record of a JSONL file or saved HF dataset directory."""
     path = Path(path)
@@ -87,16 +104,7 @@ def read_records(path: str | Path) -> list[Record]:
             ds = ds["train"]
         records = [check_record(row, f"{path}[{i}]") for i, row in enumerate(ds)]
     else:
-        records = []
-        with open(path, encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"{path}:{lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from exc
-                records.append(check_record(obj, f"{path}:{lineno}"))
+        records = [check_record(obj, origin) for origin, obj in iter_jsonl(path)]
     if not records:
         raise DataError(f"{path}: no records (the file or dataset is empty)")
     return records

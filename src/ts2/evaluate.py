@@ -6,12 +6,11 @@ option, so a JSON file of it says how it was produced.
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 from pathlib import Path
 
-from .data import DataError
+from .data import DataError, iter_jsonl
 from .metrics.answers import accuracy_report, extract_answer
 from .metrics.code import pass_at_k_report
 from .metrics.diversity import diversity_report
@@ -25,20 +24,12 @@ def read_jsonl(path: str | Path, required: tuple[str, ...] = ()) -> list[dict]:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
-    opener = gzip.open if path.suffix == ".gz" else open
     rows = []
-    with opener(path, "rt", encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from exc
-            missing = [k for k in required if k not in row]
-            if missing:
-                raise DataError(f"{path}:{lineno}: missing field(s) {', '.join(missing)}")
-            rows.append(row)
+    for origin, row in iter_jsonl(path):
+        missing = [k for k in required if not isinstance(row, dict) or k not in row]
+        if missing:
+            raise DataError(f"{origin}: missing field(s) {', '.join(missing)}")
+        rows.append(row)
     if not rows:
         raise DataError(f"{path}: empty")
     return rows

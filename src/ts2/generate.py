@@ -8,7 +8,6 @@ seed is derived from (seed, prompt id), a resumed run writes exactly what an uni
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from .data import DataError
+from .data import DataError, iter_jsonl
 
 
 @dataclass
@@ -55,10 +54,6 @@ class SamplingSettings:
             raise ValueError(f"decode must be softmax or sparsemax, got decode={self.decode!r}")
 
 
-def _open_text(path: Path):
-    return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else open(path, encoding="utf-8")
-
-
 def _prompt_from_object(obj, origin: str, default_id: str) -> Prompt:
     if not isinstance(obj, dict):
         raise DataError(f"{origin}: expected a JSON object")
@@ -92,19 +87,13 @@ def read_prompts(path: str | Path, column: str | None = None) -> list[Prompt]:
             obj = {"messages": value} if isinstance(value, list) else {"prompt": value}
             prompts.append(_prompt_from_object({**obj, "id": row.get("id", i)}, f"{path}[{i}]", str(i)))
     else:
-        is_json = ".jsonl" in path.suffixes or ".json" in path.suffixes
-        with _open_text(path) as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                if not is_json:
-                    prompts.append(Prompt(str(lineno), line.rstrip("\n"), None, True))
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from exc
-                prompts.append(_prompt_from_object(obj, f"{path}:{lineno}", str(lineno)))
+        if ".jsonl" in path.suffixes or ".json" in path.suffixes:
+            for origin, obj in iter_jsonl(path):
+                prompts.append(_prompt_from_object(obj, origin, origin.rsplit(":", 1)[1]))
+        else:
+            with open(path, encoding="utf-8") as f:
+                prompts = [Prompt(str(n), line.rstrip("\n"), None, True) for n, line in enumerate(f, 1)
+                           if line.strip()]
     if not prompts:
         raise DataError(f"{path}: no prompts")
     ids = [p.id for p in prompts]

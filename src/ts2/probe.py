@@ -16,43 +16,53 @@ import torch
 from .ops.sparsemax import sparsemax
 
 
+class NextTokenProbe:
+    """A loaded model and tokenizer; call it with a prompt for its next-token distribution."""
+
+    def __init__(self, model_dir: str):
+        import transformers as tf
+
+        self.model_dir = str(model_dir)
+        self.tokenizer = tf.AutoTokenizer.from_pretrained(model_dir)
+        self.model = tf.AutoModelForCausalLM.from_pretrained(model_dir).eval()
+
+    def __call__(self, prompt: str, valid_tokens: list[str] | None = None, top_k: int = 10,
+                 chat: bool | None = None) -> dict:
+        tok = self.tokenizer
+        use_chat = tok.chat_template is not None if chat is None else chat
+        if use_chat:
+            ids = tok.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
+                                          return_tensors="pt", return_dict=True)["input_ids"]
+        else:
+            ids = tok(prompt, return_tensors="pt")["input_ids"]
+        with torch.no_grad():
+            logits = self.model(input_ids=ids).logits[0, -1].float()
+        soft = torch.softmax(logits, -1)
+        sparse = sparsemax(logits)
+        top = torch.topk(soft, min(top_k, soft.numel()))
+        entropy = float(-(soft * torch.log(soft.clamp_min(1e-30))).sum())
+        result = {
+            "model": self.model_dir, "prompt": prompt, "chat_template": use_chat,
+            "top_tokens": [{"token": tok.decode([int(i)]), "id": int(i), "softmax": float(soft[i]),
+                            "sparsemax": float(sparse[i])} for i in top.indices],
+            "entropy": entropy, "entropy_bits": entropy / math.log(2),
+            "sparsemax_support": int((sparse > 0).sum()),
+        }
+        if valid_tokens:
+            # The answer's first token is the one decided at this position.
+            valid_ids = {pieces[0] for word in valid_tokens
+                         if (pieces := tok(word, add_special_tokens=False)["input_ids"])}
+            mask = torch.zeros_like(soft, dtype=torch.bool)
+            mask[list(valid_ids)] = True
+            result["valid_tokens"] = sorted(valid_tokens)
+            result["mass_outside_valid"] = float(soft[~mask].sum())
+            result["sparsemax_mass_outside_valid"] = float(sparse[~mask].sum())
+        return result
+
+
 def next_token_distribution(model_dir: str, prompt: str, valid_tokens: list[str] | None = None,
                             top_k: int = 10, chat: bool | None = None) -> dict:
-    import transformers as tf
-
-    tok = tf.AutoTokenizer.from_pretrained(model_dir)
-    model = tf.AutoModelForCausalLM.from_pretrained(model_dir).eval()
-    use_chat = tok.chat_template is not None if chat is None else chat
-    if use_chat:
-        ids = tok.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
-                                      return_tensors="pt", return_dict=True)["input_ids"]
-    else:
-        ids = tok(prompt, return_tensors="pt")["input_ids"]
-    with torch.no_grad():
-        logits = model(input_ids=ids).logits[0, -1].float()
-    soft = torch.softmax(logits, -1)
-    sparse = sparsemax(logits)
-    top = torch.topk(soft, min(top_k, soft.numel()))
-    entropy = float(-(soft * torch.log(soft.clamp_min(1e-30))).sum())
-    result = {
-        "model": str(model_dir), "prompt": prompt, "chat_template": use_chat,
-        "top_tokens": [{"token": tok.decode([int(i)]), "id": int(i), "softmax": float(soft[i]),
-                        "sparsemax": float(sparse[i])} for i in top.indices],
-        "entropy": entropy, "entropy_bits": entropy / math.log(2),
-        "sparsemax_support": int((sparse > 0).sum()),
-    }
-    if valid_tokens:
-        valid_ids = set()
-        for word in valid_tokens:
-            pieces = tok(word, add_special_tokens=False)["input_ids"]
-            if pieces:
-                valid_ids.add(pieces[0])  # the answer's first token is the one decided here
-        mask = torch.zeros_like(soft, dtype=torch.bool)
-        mask[list(valid_ids)] = True
-        result["valid_tokens"] = sorted(valid_tokens)
-        result["mass_outside_valid"] = float(soft[~mask].sum())
-        result["sparsemax_mass_outside_valid"] = float(sparse[~mask].sum())
-    return result
+    return NextTokenProbe(model_dir)(prompt, valid_tokens, top_k, chat)
 
 
 def plot_probe(results: list[dict], path: str | Path, names: list[str] | None = None) -> Path:

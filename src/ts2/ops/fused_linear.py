@@ -7,8 +7,9 @@ logits = h W^T + b is computed chunk by chunk over the (non-ignored) rows:
     loss_c, G_c = rows_fn(logits_c, y_c)  G_c = reduction_weight * d loss / d logits_c  (closed form)
     dh_c = G_c W,   dW += G_c^T h_c,   db += sum_rows G_c
 
-all inside forward, so peak extra memory is O(C V) (one logits chunk and one float32 gradient
-chunk, reused) plus the gradients of h, W and b themselves.  Any per-row kernel of
+all inside forward, so peak extra memory is O(C V) (one float32 [C, V] buffer, reused: the kernel
+turns the logits into their gradient in place where it can, else a second buffer) plus the
+gradients of h, W and b themselves.  Any per-row kernel of
 ``row_losses`` plugs in; there is one chunking mechanism for every loss.  The softmax/sparsemax
 arithmetic is float32 even for bf16/fp16 inputs; the matmuls run in the inputs' dtype.
 
@@ -26,7 +27,8 @@ from .losses import ce_rows_fn, gem_rows_fn, sparsemax_plus_rows_fn
 # Rows per chunk.  Every chunk re-reads and re-writes all of grad W ([V, d]) while its matmuls cost
 # chunk * V * d, so the overhead ratio depends on the rows per chunk, not on V: on this 2-core CPU
 # 130-row chunks at V=128256 took 1.4x the time of the unchunked CE path.  Peak extra memory is
-# two [chunk, V] float32 buffers (8 * chunk * V bytes: 1 GiB at V=128256), whatever N is.
+# one [chunk, V] float32 buffer (two for GEM or bf16 inputs): 4 * chunk * V bytes, 0.5 GiB at
+# V=128256, whatever N is.
 DEFAULT_CHUNK_ROWS = 1024
 
 
@@ -62,6 +64,8 @@ class _FusedLinearLoss(torch.autograd.Function):
         compute = compute_dtype(h2.dtype)
         total = torch.zeros((), dtype=compute, device=hidden.device)
         logits_buf = grad_buf = None
+        overwrite = (getattr(rows_fn, "grad_may_overwrite_logits", False) and stats_out is None
+                     and h2.dtype == compute)
         for start in range(0, count, chunk_size):
             stop = min(start + chunk_size, count)
             idx = None if rows is None else rows[start:stop]
@@ -69,7 +73,9 @@ class _FusedLinearLoss(torch.autograd.Function):
             y_c = flat[start:stop] if idx is None else flat.index_select(0, idx)
             if logits_buf is None:
                 logits_buf = torch.empty(min(chunk_size, count), vocab, dtype=h2.dtype, device=h2.device)
-                if need_grad:
+                if need_grad and overwrite:
+                    grad_buf = logits_buf  # the kernel turns the logits into their gradient in place
+                elif need_grad:
                     grad_buf = torch.empty(logits_buf.shape, dtype=compute, device=h2.device)
             logits_c = logits_buf[: stop - start]
             if bias is None:

@@ -33,15 +33,19 @@ GEM_WEIGHTINGS = ("linear", "logsigmoid")
 
 
 def ce_rows_fn():
-    return row_losses.ce_rows
+    fn = functools.partial(row_losses.ce_rows)
+    fn.grad_may_overwrite_logits = True
+    return fn
 
 
 def sparsemax_plus_rows_fn(alpha: float = 0.25, temperature: float = 1.0, adaptive: bool = False):
     """Per-row Sparsemax+ kernel with validated hyper-parameters (alpha=0: the sparsemax loss)."""
     check_non_negative("alpha", alpha)
     check_positive("temperature", temperature)
-    return functools.partial(row_losses.sparsemax_plus_rows, alpha=float(alpha),
-                             temperature=float(temperature), adaptive=bool(adaptive))
+    fn = functools.partial(row_losses.sparsemax_plus_rows, alpha=float(alpha),
+                           temperature=float(temperature), adaptive=bool(adaptive))
+    fn.grad_may_overwrite_logits = True
+    return fn
 
 
 def gem_rows_fn(beta: float = 0.7, h: str = "linear"):

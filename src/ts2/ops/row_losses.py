@@ -15,6 +15,9 @@ Every function here has the signature
 
 They allocate nothing of size [n, V] except where noted, so that a caller looping over small row
 blocks keeps the temporaries in cache; the only full-size buffer is the caller's ``grad``.
+ce_rows and sparsemax_plus_rows read ``z`` only before they write ``grad``, so without stats
+``grad`` may be ``z`` itself (the fused path then needs one [chunk, V] buffer, not two); their
+factories mark this with ``grad_may_overwrite_logits``.
 Entries equal to -inf (masked vocabulary) are handled: they get zero probability and gradient.
 """
 
