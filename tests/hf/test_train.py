@@ -94,3 +94,15 @@ def test_top_level_train_with_keyword_settings(tmp_path, llama_dir, train_file):
     assert (tmp_path / "kw" / CONFIG_NAME).is_file()
     with pytest.raises(ValueError, match="unknown training settings: lernrate"):
         ts2.train(model=str(llama_dir), data=str(train_file), output=str(tmp_path / "x"), lernrate=1)
+
+
+def test_tensorboard_logs_include_ts2_diagnostics(tmp_path, llama_dir, train_file):
+    out = tmp_path / "tb"
+    script = TS2Arguments(model=str(llama_dir), data=str(train_file), output=str(out), loss="ts2")
+    train(script, _args(out, max_steps=4, logging_steps=2, report_to="tensorboard"))
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(next(out.rglob("events.out.tfevents.*")).parent))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"train/loss", "train/ts2/support_size", "train/ts2/out_of_support_mass", "train/ts2/ce"} <= tags, tags

@@ -182,10 +182,15 @@ def answer_position(model_dir: Path, tasks, chat: bool) -> dict:
 
 
 def aggregate(rows: list[dict]) -> dict:
-    """Mean and population std over seeds of every numeric metric."""
-    keys = [k for k, v in rows[0]["metrics"].items() if isinstance(v, (int, float))]
-    return {k: {"mean": fmean(r["metrics"][k] for r in rows), "std": pstdev([r["metrics"][k] for r in rows]),
-                "seeds": [r["seed"] for r in rows]} for k in keys}
+    """Mean and population std over seeds of every metric (None where a seed has no value, e.g.
+    distinct-2 of one-word answers; "seeds" lists the seeds that had one)."""
+    out = {}
+    for key in rows[0]["metrics"]:
+        pairs = [(r["seed"], r["metrics"][key]) for r in rows if r["metrics"][key] is not None]
+        values = [v for _, v in pairs]
+        out[key] = {"mean": fmean(values) if values else None, "std": pstdev(values) if values else None,
+                    "seeds": [s for s, _ in pairs]}
+    return out
 
 
 def run_demo(output: str, quick: bool = False, log=print) -> dict:
@@ -235,8 +240,8 @@ def run_demo(output: str, quick: bool = False, log=print) -> dict:
     return report
 
 
-def _fmt(cell: dict, scale: float = 1.0) -> str:
-    return f"{cell['mean'] * scale:.3f} ± {cell['std'] * scale:.3f}"
+def _fmt(cell: dict) -> str:
+    return "n/a" if cell["mean"] is None else f"{cell['mean']:.3f} ± {cell['std']:.3f}"
 
 
 def table_rows(report: dict, temperature: float):

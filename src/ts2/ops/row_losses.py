@@ -47,18 +47,26 @@ def _exp_shifted(z: torch.Tensor, shift: torch.Tensor, out: torch.Tensor | None,
     return out, out.sum(1)
 
 
+def _softmax(z: torch.Tensor, argmax: torch.Tensor, out: torch.Tensor | None):
+    """out = softmax(z) (one fused kernel; ``out`` may be ``z`` itself or None) and the row sums
+    s = sum_j exp(z_j - max z), recovered as 1 / softmax(z)[argmax] (there exp(0) = 1).
+    ``argmax`` must be computed before the call when ``out`` is ``z``."""
+    out = torch.softmax(z, 1, out=out) if out is not None else torch.softmax(z, 1)
+    return out, 1.0 / out.gather(1, argmax.unsqueeze(1)).squeeze(1)
+
+
 def _sub_at_target(grad: torch.Tensor, y: torch.Tensor, value: torch.Tensor) -> None:
     grad.scatter_add_(1, y.unsqueeze(1), -value.expand(y.shape).unsqueeze(1))
 
 
 def ce_rows(z, y, grad, grad_scale, want_stats=False):
     """Cross-entropy  L = logsumexp(z) - z_y ;  dL/dz = softmax(z) - e_y."""
-    z_max = z.amax(1)
+    z_max, argmax = z.max(1)
     z_y = z.gather(1, y.unsqueeze(1)).squeeze(1)
-    exp, sum_exp = _exp_shifted(z, z_max, grad)
+    _, sum_exp = _softmax(z, argmax, grad)
     loss = sum_exp.log() + (z_max - z_y)  # z_max - z_y first: exact for huge logits
     if grad is not None:
-        grad.mul_((grad_scale / sum_exp).unsqueeze(1))
+        grad.mul_(grad_scale)
         _sub_at_target(grad, y, grad_scale)
     return loss, None
 
@@ -113,12 +121,12 @@ def _suppression(log_sum_exp_all, log_in_mass, alpha, adaptive, p_y):
     return l_sup, weight, torch.where(clamped, 0.0, weight), clamped
 
 
-def _stats(size, sum_exp, in_mass, clamped, exp, z, z_max, z_y):
+def _stats(size, sum_exp, in_mass, clamped, probs, z, z_max, z_y):
     log_sum = sum_exp.log()
-    # H = log s - sum_j e_j (z_j - max) / s; shifted so huge logits cancel exactly, and -inf
-    # entries (e_j = 0) set to 0 to keep 0 * -inf out.
+    # H = log s - sum_j p_j (z_j - max); shifted so huge logits cancel exactly, and -inf entries
+    # (p_j = 0) set to 0 to keep 0 * -inf out.
     shifted = torch.nan_to_num(z - z_max.unsqueeze(1), neginf=0.0)
-    entropy = log_sum - _row_dot(exp, shifted) / sum_exp
+    entropy = log_sum - _row_dot(probs, shifted)
     return {
         "support_size": size.to(torch.float32),
         "out_of_support_mass": (1 - in_mass / sum_exp).clamp_min(0),
@@ -149,13 +157,13 @@ def _sparsemax_plus_sparse(z, u, y, th, grad, grad_scale, want_stats, alpha, tem
         exp_top = torch.where(in_s, (z.gather(1, idx) - z_max.unsqueeze(1)).exp(), 0)
         exp_y = (z_y - z_max).exp()
         in_mass = exp_top.sum(1) + torch.where(y_in_s, 0, exp_y)
-        exp, sum_exp = _exp_shifted(z, z_max, grad if grad is not None else None)
+        probs, sum_exp = _softmax(z, idx[:, 0], grad)  # idx[:, 0]: the row's largest entry
         l_sup, w_loss, w_grad, clamped = _suppression(sum_exp.log(), in_mass.log(), alpha, adaptive, p_y)
-        stats = _stats(th.size, sum_exp, in_mass, clamped, exp, z, z_max, z_y) if want_stats else None
+        stats = _stats(th.size, sum_exp, in_mass, clamped, probs, z, z_max, z_y) if want_stats else None
     loss = l_sm + w_loss * l_sup if alpha > 0 else l_sm
     if grad is not None:
         if alpha > 0:
-            grad.mul_((grad_scale * w_grad / sum_exp).unsqueeze(1))
+            grad.mul_((grad_scale * w_grad).unsqueeze(1))
             q_coef = grad_scale * w_grad / in_mass
             top_update = grad_scale * temperature * p_top - q_coef.unsqueeze(1) * exp_top
             y_update = grad_scale * temperature + torch.where(y_in_s, 0, q_coef * exp_y)
@@ -181,15 +189,15 @@ def _sparsemax_plus_dense(z, u, y, th, grad, grad_scale, want_stats, alpha, temp
     in_s.scatter_(1, y.unsqueeze(1), True)  # now S ∪ {y}
     z_max = row_max if temperature == 1.0 else z.amax(1)
     z_y = z.gather(1, y.unsqueeze(1)).squeeze(1)
-    exp, sum_exp = _exp_shifted(z, z_max, grad)
-    in_mass = torch.where(in_s, exp, 0).sum(1)
+    probs, sum_exp = _softmax(z, z.argmax(1), grad)
+    in_mass = torch.where(in_s, probs, 0).sum(1) * sum_exp  # unnormalised, like sum_exp
     l_sup, w_loss, w_grad, clamped = _suppression(sum_exp.log(), in_mass.log(), alpha, adaptive, p_y)
-    stats = _stats(size, sum_exp, in_mass, clamped, exp, z, z_max, z_y) if want_stats else None
+    stats = _stats(size, sum_exp, in_mass, clamped, probs, z, z_max, z_y) if want_stats else None
     loss = l_sm + w_loss * l_sup if alpha > 0 else l_sm
     if grad is not None:
         gs = grad_scale
-        coef_out = gs * w_grad.unsqueeze(1) / sum_exp.unsqueeze(1)
-        coef_in = coef_out - gs * w_grad.unsqueeze(1) / in_mass.unsqueeze(1)
+        coef_out = gs * w_grad.unsqueeze(1)
+        coef_in = coef_out * (1 - (sum_exp / in_mass).unsqueeze(1))
         grad.mul_(torch.where(in_s, coef_in, coef_out)).add_(p.mul_(gs * temperature))
         _sub_at_target(grad, y, grad_scale * temperature)
     return loss, stats

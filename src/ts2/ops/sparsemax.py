@@ -91,8 +91,8 @@ def _tau_newton(u: torch.Tensor, row_max: torch.Tensor):
 def topk_threshold(u: torch.Tensor, k: int) -> Threshold:
     """tau from the top-k of each row of ``u`` [n, V]; exact on the rows where ``in_topk``."""
     k = min(k, u.shape[1])
-    row_max = u.amax(1)
     top_vals, top_idx = u.topk(k, dim=1, sorted=True)
+    row_max = top_vals[:, 0]
     tau, size, complete = _tau_from_sorted(top_vals, row_max)
     if k == u.shape[1]:
         complete = torch.ones_like(complete)
