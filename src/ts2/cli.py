@@ -153,8 +153,14 @@ def _demo(argv: list[str]) -> int:
     p.add_argument("--output", default="demo_output", help="directory for data, models, report (resumable)")
     p.add_argument("--quick", action="store_true", help="small budgets, one seed (for CI; under two minutes)")
     args = p.parse_args(argv)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     console = Console(width=max(Console().width, 130))
-    report = run_demo(args.output, args.quick, log=console.log)
+    with Progress(TextColumn("ts2 demo"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
+                  TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task("demo", total=None)
+        report = run_demo(args.output, args.quick, log=console.log,
+                          progress=lambda done, total: bar.update(task, completed=done, total=total))
     for temperature in report["settings"]["budget"]["temperatures"]:
         table = Table(title=f"ts2 demo, temperature {temperature} (mean ± std over seeds)")
         for header in ("method", "accuracy", "coverage", "pass@1", "distinct-1", "self-BLEU", "invalid mass",

@@ -193,8 +193,11 @@ def aggregate(rows: list[dict]) -> dict:
     return out
 
 
-def run_demo(output: str, quick: bool = False, log=print) -> dict:
-    """Run (or resume) the whole demo into ``output``; returns the report dict."""
+def run_demo(output: str, quick: bool = False, log=print, progress=None) -> dict:
+    """Run (or resume) the whole demo into ``output``; returns the report dict.
+
+    ``progress(done, total)`` is called after each unit of work (pretraining, each fine-tuning
+    run, each model's sampling), for a progress bar."""
     import transformers as tf
 
     tf.utils.logging.set_verbosity_error()
@@ -204,13 +207,24 @@ def run_demo(output: str, quick: bool = False, log=print) -> dict:
     paths = Paths(Path(output))
     families = world.task_families(random.Random(0))
     _write_jsonl(paths.sft, world.sft_records(families, random.Random(2)))
+    total = 1 + 2 * len(METHODS) * len(budget.seeds) + len(budget.seeds)
+    done = 0
+
+    def advance():
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
     base = build_base(paths, families, budget, log)
+    advance()
     tasks = eval_tasks(families, budget)
     models = {("base", s): base for s in budget.seeds}
     for method in METHODS:
         for seed in budget.seeds:
             log(f"stage 2: fine-tuning {method} (seed {seed})")
             models[(method, seed)] = fine_tune(paths, method, seed, budget)
+            advance()
     rows = []
     for (method, seed), model_dir in models.items():
         chat = method != "base"
@@ -220,6 +234,7 @@ def run_demo(output: str, quick: bool = False, log=print) -> dict:
             responses = sample(model_dir, tasks, chat, temperature, seed, budget)
             metrics = {**score(tasks, responses, budget.n), **position}
             rows.append({"method": method, "seed": seed, "temperature": temperature, "metrics": metrics})
+        advance()
     summary = {}
     for method in ("base", *METHODS):
         for temperature in budget.temperatures:
