@@ -132,7 +132,7 @@ def prepare(script: TS2Arguments):
     return loss, fused, tokenizer, examples, stats
 
 
-def load_model(script: TS2Arguments, args: TrainingArguments):
+def load_model(script: TS2Arguments):
     from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(script.model)
@@ -208,7 +208,7 @@ def train(script: TS2Arguments | None = None, args: TrainingArguments | None = N
     if args is None:
         args = TS2TrainingArguments(output_dir=str(output))
     args.output_dir = str(output)
-    model = load_model(script, args)
+    model = load_model(script)
     collator = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
     trainer = TS2Trainer(model=model, args=args, train_dataset=Dataset.from_list(examples),
                          data_collator=collator, processing_class=tokenizer, loss=loss, fused_loss=fused)

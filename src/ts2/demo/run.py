@@ -133,12 +133,17 @@ def eval_tasks(families, budget: Budget) -> list[world.Task]:
     return tasks
 
 
+def prompt_text(task: world.Task, chat: bool) -> str:
+    """The chat models get the bare question (their template wraps it); the base its stage-1 format."""
+    return task.prompt if chat else f"Q: {task.prompt} A:"
+
+
 def sample(model_dir: Path, tasks, chat: bool, temperature: float, seed: int, budget: Budget) -> dict:
     """Responses per task id, through ts2 generate (resumable file next to the model)."""
     from ..generate import SamplingSettings, generate
 
     prompts = model_dir / "eval_prompts.jsonl"
-    _write_jsonl(prompts, ({"id": t.id, "prompt": t.prompt if chat else f"Q: {t.prompt} A:"} for t in tasks))
+    _write_jsonl(prompts, ({"id": t.id, "prompt": prompt_text(t, chat)} for t in tasks))
     settings = SamplingSettings(n=budget.n, temperature=temperature, top_k=0, top_p=budget.top_p,
                                 max_new_tokens=8, seed=seed, batch_size=budget.n)
     out = model_dir / f"samples-T{temperature}-seed{seed}.jsonl"
@@ -176,7 +181,7 @@ def answer_position(model_dir: Path, tasks, chat: bool) -> dict:
 
     probe = NextTokenProbe(str(model_dir))
     open_tasks = [t for t in tasks if not t.closed]
-    results = [probe(t.prompt if chat else f"Q: {t.prompt} A:", list(t.valid), chat=chat) for t in open_tasks]
+    results = [probe(prompt_text(t, chat), list(t.valid), chat=chat) for t in open_tasks]
     return {"invalid_mass": fmean(r["mass_outside_valid"] for r in results),
             "entropy": fmean(r["entropy"] for r in results)}
 
@@ -243,9 +248,8 @@ def run_demo(output: str, quick: bool = False, log=print, progress=None) -> dict
     from ..probe import NextTokenProbe, plot_probe
 
     task = world.make_task(*PROBE_TASK)
-    probes = [NextTokenProbe(str(models[(m, budget.seeds[0])]))(task.prompt, list(task.valid), chat=m != "base")
-              if m != "base" else NextTokenProbe(str(base))(f"Q: {task.prompt} A:", list(task.valid), chat=False)
-              for m in PROBE_METHODS]
+    probes = [NextTokenProbe(str(models[(m, budget.seeds[0])]))(prompt_text(task, m != "base"), list(task.valid),
+                                                                 chat=m != "base") for m in PROBE_METHODS]
     plot_probe(probes, paths.root / "probe.png", list(PROBE_METHODS))
     report = {"methods": summary, "runs": rows, "probe": {"task": task.prompt, "results": probes},
               "settings": {"budget": asdict(budget), "methods": METHODS, "chat_template": CHAT_TEMPLATE,

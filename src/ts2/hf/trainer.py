@@ -96,11 +96,11 @@ class TS2Trainer(Trainer):
         target = shift_labels(labels, loss_fn.ignore_index)
         collect = self._collect_now()
         if self.fused_loss and self.model.training:
-            weight, bias = fused_head(self.accelerator.unwrap_model(self.model))
+            model = self.accelerator.unwrap_model(self.model)
+            weight, bias = fused_head(model)
             hidden = outputs.hidden_states[-1]
             if not self._fused_checked:  # logits_to_keep=1 left the last position's logits
-                check_fused_support(self.accelerator.unwrap_model(self.model), requested=True,
-                                    hidden=hidden, logits=outputs.logits)
+                check_fused_support(model, requested=True, hidden=hidden, logits=outputs.logits)
                 self._fused_checked = True
             loss = fused_linear_loss(loss_fn.rows_fn, hidden, weight, target, bias, loss_fn.ignore_index,
                                      loss_fn.reduction, num_items_in_batch, loss_fn.chunk_size)
