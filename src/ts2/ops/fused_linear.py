@@ -60,8 +60,8 @@ class _FusedLinearLoss(torch.autograd.Function):
         # grad W is written by the first chunk's matmul and accumulated into after; zeros only if
         # every row is ignored (no chunk at all).
         grad_w = (torch.empty_like(weight) if count else torch.zeros_like(weight)) if need_w else None
-        grad_b = torch.zeros(vocab, dtype=compute_dtype(h2.dtype), device=hidden.device) if need_b else None
         compute = compute_dtype(h2.dtype)
+        grad_b = torch.zeros(vocab, dtype=compute, device=hidden.device) if need_b else None
         total = torch.zeros((), dtype=compute, device=hidden.device)
         logits_buf = grad_buf = None
         overwrite = (getattr(rows_fn, "grad_may_overwrite_logits", False) and stats_out is None

@@ -152,7 +152,8 @@ def _sparsemax_plus_sparse(z, u, y, th, grad, grad_scale, want_stats, alpha, tem
         if grad is not None:
             grad.zero_()
     else:
-        z_max = row_max if temperature == 1.0 else z.amax(1)
+        # With T != 1, u = T (z - max z): its top-1 index is also z's argmax, so no second pass.
+        z_max = row_max if temperature == 1.0 else z.gather(1, idx[:, :1]).squeeze(1)
         z_y = z.gather(1, y.unsqueeze(1)).squeeze(1)
         exp_top = torch.where(in_s, (z.gather(1, idx) - z_max.unsqueeze(1)).exp(), 0)
         exp_y = (z_y - z_max).exp()
@@ -187,9 +188,9 @@ def _sparsemax_plus_dense(z, u, y, th, grad, grad_scale, want_stats, alpha, temp
     l_sm = 0.5 + 0.5 * shifted_sum - (u_y - row_max)
     p_y = p.gather(1, y.unsqueeze(1)).squeeze(1)
     in_s.scatter_(1, y.unsqueeze(1), True)  # now S ∪ {y}
-    z_max = row_max if temperature == 1.0 else z.amax(1)
+    z_max, argmax = z.max(1)  # one pass for both (before the softmax may overwrite z)
     z_y = z.gather(1, y.unsqueeze(1)).squeeze(1)
-    probs, sum_exp = _softmax(z, z.argmax(1), grad)
+    probs, sum_exp = _softmax(z, argmax, grad)
     in_mass = torch.where(in_s, probs, 0).sum(1) * sum_exp  # unnormalised, like sum_exp
     l_sup, w_loss, w_grad, clamped = _suppression(sum_exp.log(), in_mass.log(), alpha, adaptive, p_y)
     stats = _stats(size, sum_exp, in_mass, clamped, probs, z, z_max, z_y) if want_stats else None
