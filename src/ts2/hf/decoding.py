@@ -1,11 +1,21 @@
-"""Sparsemax sampling as a Transformers logits processor (the "sparse inference" TS² argues against,
-offered for comparison with the default softmax sampling)."""
+"""Decoding with Transformers causal LMs: n samples per prompt, many prompts per batch.
+
+``sample_prompts`` prefills a batch of prompts once (left padded), repeats each prompt's KV cache
+n times, and decodes all rows together, drawing each row's tokens from its own random stream
+(``ts2.ops.sampling``).  Rows that finish (a stop token, a stop string, or max_new_tokens) leave
+the batch at once, so the cost follows the tokens actually generated, not the longest row.
+
+``SparsemaxLogitsProcessor`` offers sparsemax sampling to ``model.generate`` users as well.
+"""
 
 from __future__ import annotations
 
-import torch
-from transformers import LogitsProcessor
+from dataclasses import dataclass, field
 
+import torch
+from transformers import DynamicCache, LogitsProcessor
+
+from ..ops.sampling import draw_tokens
 from ..ops.sparsemax import sparsemax
 
 
@@ -21,3 +31,100 @@ class SparsemaxLogitsProcessor(LogitsProcessor):
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         probs = sparsemax(scores.float() / self.temperature, dim=-1)
         return torch.log(probs).to(scores.dtype)  # log 0 = -inf outside the support
+
+
+@dataclass
+class Decoding:
+    """How to draw: temperature, top_k (0: off), top_p, decode ("softmax" | "sparsemax"),
+    max_new_tokens, stop_ids (token ids that end a response and are kept as its last token),
+    stop_strings (a response ends as soon as its text contains one), record (token probs/ranks)."""
+
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    decode: str = "softmax"
+    max_new_tokens: int = 512
+    stop_ids: frozenset = frozenset()
+    stop_strings: tuple = ()
+    record: bool = False
+
+
+@dataclass
+class Sample:
+    tokens: list = field(default_factory=list)
+    probs: list = field(default_factory=list)
+    ranks: list = field(default_factory=list)
+
+
+def _left_pad(prompts: list[list[int]], pad_id: int, device):
+    width = max(len(p) for p in prompts)
+    ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(prompts), width), dtype=torch.long)
+    for i, p in enumerate(prompts):
+        ids[i, width - len(p):] = torch.tensor(p, dtype=torch.long)
+        mask[i, width - len(p):] = 1
+    return ids.to(device), mask.to(device)
+
+
+@torch.no_grad()
+def sample_prompts(model, prompts: list[list[int]], keys: list[list[int]], decoding: Decoding,
+                   pad_id: int, decode_text=None) -> list[list[Sample]]:
+    """Sample ``len(keys[i])`` continuations of each tokenized prompt ``prompts[i]``.
+
+    keys[i][j]: the random key of sample j of prompt i.  ``decode_text(token_ids) -> str`` is
+    needed only with stop strings.  Returns, per prompt, its samples in key order.
+    """
+    device = model.device
+    n = [len(k) for k in keys]
+    ids, mask = _left_pad(prompts, pad_id, device)
+    positions = (mask.cumsum(1) - 1).clamp_min(0)
+    cache = DynamicCache(config=model.config)
+    out = model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache,
+                use_cache=True, logits_to_keep=1)
+    repeats = torch.tensor(n, device=device)
+    if len(set(n)) == 1:
+        cache.batch_repeat_interleave(n[0])
+    else:
+        cache.batch_select_indices(torch.arange(len(n), device=device).repeat_interleave(repeats))
+    logits = out.logits[:, -1].repeat_interleave(repeats, dim=0)
+    mask = mask.repeat_interleave(repeats, dim=0)
+    next_pos = positions[:, -1].repeat_interleave(repeats) + 1
+    row_keys = torch.tensor([k for ks in keys for k in ks], dtype=torch.long, device=device)
+    samples = [Sample() for _ in range(len(row_keys))]
+    active = list(range(len(samples)))  # sample index of each row still in the batch
+    for step in range(decoding.max_new_tokens):
+        draw = draw_tokens(logits, row_keys, step, decoding.temperature, decoding.top_k, decoding.top_p,
+                           decoding.decode, want_ranks=decoding.record)
+        tokens = draw.tokens.tolist()
+        probs = draw.probs.tolist() if decoding.record else None
+        ranks = draw.ranks.tolist() if decoding.record else None
+        keep = []
+        for row, (index, token) in enumerate(zip(active, tokens)):
+            sample = samples[index]
+            sample.tokens.append(token)
+            if decoding.record:
+                sample.probs.append(probs[row])
+                sample.ranks.append(ranks[row])
+            done = token in decoding.stop_ids or (
+                decoding.stop_strings and any(s in decode_text(sample.tokens) for s in decoding.stop_strings))
+            if not done:
+                keep.append(row)
+        if not keep or step + 1 == decoding.max_new_tokens:
+            break
+        if len(keep) < len(active):
+            index = torch.tensor(keep, device=device)
+            cache.batch_select_indices(index)
+            mask, next_pos, row_keys = mask[index], next_pos[index], row_keys[index]
+            draw_next = draw.tokens[index]
+            active = [active[r] for r in keep]
+        else:
+            draw_next = draw.tokens
+        mask = torch.cat([mask, mask.new_ones(len(active), 1)], dim=1)
+        logits = model(input_ids=draw_next.unsqueeze(1), attention_mask=mask, position_ids=next_pos.unsqueeze(1),
+                       past_key_values=cache, use_cache=True).logits[:, -1]
+        next_pos = next_pos + 1
+    grouped, start = [], 0
+    for count in n:
+        grouped.append(samples[start:start + count])
+        start += count
+    return grouped

