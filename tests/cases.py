@@ -68,10 +68,21 @@ def make_case(name: str):
             z[row, :size] += 1.0 + 1e-4 * torch.randn(size, generator=g, dtype=torch.float64)
         target = torch.tensor([0, 1, 2 * k1 + 5, 7])  # row 2: label outside the support
         return z, target
+    if name.startswith("noisy_1e"):  # ~1/3 of the entries within a few units of the maximum
+        scale = float(name.removeprefix("noisy_"))
+        z = scale * torch.randint(0, 3, (12, 5000), generator=g).double()
+        z += torch.randn(12, 5000, generator=g, dtype=torch.float64)
+        return z, _targets(12, 5000, 8)
+    if name == "barely_inside_2e4":
+        # Values 2e4 + k/512 are exact in float32; supports of tens of entries whose smallest
+        # probability is a small multiple of 1/(512 |S|), far below float32 spacing at 2e4 (2e-3).
+        z = 2e4 + torch.randint(-700, 1, (16, 400), generator=g).double() / 512
+        return z, _targets(16, 400, 9)
     raise KeyError(name)
 
 
 CASES = [
     "llm", "peaked", "flat", "integer_ties", "half_integer_ties", "tied_maxima", "label_is_argmax",
     "label_outside_support", "clamp_active", "huge", "masked_vocabulary", "mixed_supports",
+    "noisy_1e2", "noisy_1e3", "noisy_1e4", "barely_inside_2e4",
 ]

@@ -133,3 +133,21 @@ def test_fused_backward_scales_by_incoming_gradient():
     _, scaled = _grads(lambda h, w: 2.5 * ts2.fused_linear_gem_loss(h, w, target), (hidden, weight))
     for got, want in zip(scaled, grads):
         torch.testing.assert_close(got, 2.5 * want)
+
+
+@pytest.mark.parametrize("case", ["noisy_1e4", "barely_inside_2e4"])
+def test_fused_path_is_exact_at_large_logit_magnitudes(case):
+    """Identity output embedding: the fused path sees exactly these float32 logits (|z| ~ 1e4)."""
+    from cases import make_case
+    from references import authors_sparsemax_plus, loss_and_grad
+
+    z, y = make_case(case)
+    vocab = min(512, z.shape[1])
+    z, y = z.float()[:, :vocab], y % vocab
+    eye = torch.eye(vocab)
+    loss_fn = ts2.get_loss("ts2", chunk_size=5, reduction="sum")
+    loss, grad_h = loss_and_grad(lambda h: loss_fn.fused(h, eye, y), z)
+    ref_loss, ref_grad = loss_and_grad(lambda x: authors_sparsemax_plus(x, y, alpha=0.25, temperature=1.0,
+                                                                        adaptive=False).sum(), z.double())
+    torch.testing.assert_close(loss.double(), ref_loss, rtol=1e-5, atol=1e-4)
+    torch.testing.assert_close(grad_h.double(), ref_grad, rtol=1e-5, atol=1e-5)

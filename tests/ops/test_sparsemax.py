@@ -46,11 +46,29 @@ def test_every_solver_stage_is_exact():
     groups = list(partition_by_support(z))
     steps = {"dense" if th.top_idx is None else th.top_idx.shape[1] for _, th in groups}
     assert steps == {k0, k1, k2, "dense"}
-    tau, size = threshold_rows(z)
+    tau_rel, size, row_max = threshold_rows(z)
     expected = entmax.sparsemax(z, dim=-1)
     assert torch.equal(size, (expected > 0).sum(-1))
     assert size[1] == 2 * k0 and size[2] == 2 * k1 and size[3] > k2
-    torch.testing.assert_close(torch.clamp(z - tau[:, None], min=0), expected, rtol=0, atol=1e-12)
+    assert torch.equal(row_max, z.amax(1)) and torch.all((tau_rel >= -1) & (tau_rel < 0))
+    p = torch.clamp(z - row_max[:, None] - tau_rel[:, None], min=0)
+    torch.testing.assert_close(p, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["noisy_1e4", "barely_inside_2e4"])
+def test_large_magnitudes_keep_every_support_member(case):
+    """Entries whose sparsemax probability is below float32 spacing at |z| ~ 2e4 stay in the support."""
+    z, _ = make_case(case)
+    z32 = z.float()
+    truth = entmax.sparsemax(z32.double(), dim=-1)
+    ours = ts2.sparsemax(z32)
+    assert torch.equal(ours > 0, truth > 0)
+    if case == "barely_inside_2e4":  # members far below float32 spacing at 2e4 (2**-9)
+        smallest = torch.where(truth > 0, truth, torch.inf).amin(1)
+        assert float(smallest.min()) < 2.0**-9 / 4
+    torch.testing.assert_close(ours.double(), truth, rtol=0, atol=2e-6)
+    tau, size = ts2.sparsemax_threshold(z32)
+    assert torch.equal(size, (truth > 0).sum(-1))
 
 
 def test_sparsemax_any_dim_and_dtype():

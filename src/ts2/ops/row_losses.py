@@ -137,15 +137,14 @@ def _stats(size, sum_exp, in_mass, clamped, probs, z, z_max, z_y):
 
 
 def _sparsemax_plus_sparse(z, u, y, th, grad, grad_scale, want_stats, alpha, temperature, adaptive):
-    tau, row_max, idx = th.tau, th.row_max, th.top_idx
+    tau_s, row_max, idx = th.tau_rel, th.row_max, th.top_idx
     shifted = th.top_vals - row_max.unsqueeze(1)
-    tau_s = tau - row_max
     p_top = (shifted - tau_s.unsqueeze(1)).clamp_min(0)
     in_s = p_top > 0
     u_y = u.gather(1, y.unsqueeze(1)).squeeze(1)
     # sum_S (v^2 - tau'^2) = sum_S p (v + tau') with v = u - max, tau' = tau - max
     l_sm = 0.5 + 0.5 * torch.where(in_s, p_top * (shifted + tau_s.unsqueeze(1)), 0).sum(1) - (u_y - row_max)
-    p_y = (u_y - tau).clamp_min(0)
+    p_y = ((u_y - row_max) - tau_s).clamp_min(0)
     y_in_s = p_y > 0
     need_softmax = alpha > 0 or want_stats
     if not need_softmax:
@@ -179,12 +178,14 @@ def _sparsemax_plus_sparse(z, u, y, th, grad, grad_scale, want_stats, alpha, tem
 
 
 def _sparsemax_plus_dense(z, u, y, th, grad, grad_scale, want_stats, alpha, temperature, adaptive):
-    tau, row_max = th.tau, th.row_max
-    p = (u - tau.unsqueeze(1)).clamp_min_(0)  # block-sized temporary
+    tau_s, row_max = th.tau_rel, th.row_max
+    # p = (u - max) - tau_rel: exact near the maximum however large the logits are.
+    p = (u - row_max.unsqueeze(1)).sub_(tau_s.unsqueeze(1)).clamp_min_(0)  # block-sized temporary
     in_s = p > 0
     size = in_s.sum(1)
     u_y = u.gather(1, y.unsqueeze(1)).squeeze(1)
-    shifted_sum = torch.where(in_s, p * (u + (tau - 2 * row_max).unsqueeze(1)), 0).sum(1)
+    # sum_S (v^2 - tau'^2) = sum_S p (v + tau') with v = u - max = p + tau' on S.
+    shifted_sum = torch.where(in_s, p * (p + 2 * tau_s.unsqueeze(1)), 0).sum(1)
     l_sm = 0.5 + 0.5 * shifted_sum - (u_y - row_max)
     p_y = p.gather(1, y.unsqueeze(1)).squeeze(1)
     in_s.scatter_(1, y.unsqueeze(1), True)  # now S ∪ {y}

@@ -16,6 +16,11 @@ the candidate set only shrinks, and it stops when the set no longer changes (a f
 Everything here works on 2-D float32 row blocks ``u`` of shape [n, V]; the public wrappers accept
 any shape and dimension, and upcast bf16/fp16 to float32 (entmax's bf16 arithmetic gives wrong
 thresholds: arange in bf16 is exact only up to 256).
+
+The threshold is kept *relative to the row maximum*, tau_rel = tau - max(u) in [-1, 0), through
+every computation: with logits around 1e4 float32 spacing is ~1e-3, so an absolute tau would
+round away supports members whose probability is smaller than that; u - max(u) is exact for the
+entries near the maximum (Sterbenz), and so is everything computed from it.
 """
 
 from __future__ import annotations
@@ -34,12 +39,13 @@ NEWTON_MAX_ITERS = 100
 class Threshold(NamedTuple):
     """tau and support of each row of a [n, V] block.
 
-    tau, size, row_max: [n].  top_vals / top_idx: [n, k], the k largest entries in descending
-    order, or None for rows solved densely.  in_topk: [n] bool, True where the support lies
-    inside the top-k; tau and size are exact there (and everywhere for dense solutions).
+    tau_rel, size, row_max: [n], with tau = row_max + tau_rel (tau_rel in [-1, 0)).
+    top_vals / top_idx: [n, k], the k largest entries in descending order, or None for rows solved
+    densely.  in_topk: [n] bool, True where the support lies inside the top-k; tau and size are
+    exact there (and everywhere for dense solutions).
     """
 
-    tau: torch.Tensor
+    tau_rel: torch.Tensor
     size: torch.Tensor
     row_max: torch.Tensor
     top_vals: torch.Tensor
@@ -51,7 +57,7 @@ def _tau_from_sorted(vals: torch.Tensor, row_max: torch.Tensor):
     """Prefix rule on descending values [n, k]: size = #{r : 1 + r*v_(r) > sum_{i<=r} v_(i)}.
 
     Values are shifted by the row maximum first so that huge logits (1e4) keep float32 precision
-    (the threshold is shift-equivariant).  Returns (tau, size, complete) where complete is True
+    (the threshold is shift-equivariant).  Returns (tau_rel, size, complete) where complete is True
     when the rule stopped before the k-th value (so the support is inside these k values).
     """
     shifted = vals - row_max.unsqueeze(1)
@@ -62,16 +68,17 @@ def _tau_from_sorted(vals: torch.Tensor, row_max: torch.Tensor):
     size = cond.sum(1)
     tau = cumsum.gather(1, (size - 1).unsqueeze(1)).squeeze(1) / size.to(vals.dtype)
     complete = ~cond[:, -1]
-    return tau + row_max, size, complete
+    return tau, size, complete
 
 
 def _tau_newton(u: torch.Tensor, row_max: torch.Tensor):
-    """Exact tau for dense rows [m, V] by Newton/Michelot iterations from tau = max - 1."""
-    tau = row_max - 1
+    """Exact tau_rel for dense rows [m, V] by Newton/Michelot iterations from tau_rel = -1."""
+    shifted = u - row_max.unsqueeze(1)
+    tau = torch.full_like(row_max, -1.0)
     count = torch.full_like(tau, float(u.shape[1] + 1))
     scratch = torch.empty_like(u)
     for _ in range(NEWTON_MAX_ITERS):
-        torch.sub(u, tau.unsqueeze(1), out=scratch).clamp_min_(0)
+        torch.sub(shifted, tau.unsqueeze(1), out=scratch).clamp_min_(0)
         mass = scratch.sum(1)
         new_count = torch.count_nonzero(scratch, dim=1).to(u.dtype)
         # Newton step on the piecewise-linear f(tau) = mass - 1 with slope -count.
@@ -80,7 +87,7 @@ def _tau_newton(u: torch.Tensor, row_max: torch.Tensor):
             break
         count = new_count
     # Recompute from the final set so tau is exactly (sum_S u - 1) / |S| for S = {u > tau}.
-    torch.sub(u, tau.unsqueeze(1), out=scratch)
+    torch.sub(shifted, tau.unsqueeze(1), out=scratch)
     support = scratch > 0
     size = support.sum(1)
     mass = torch.where(support, scratch, 0).sum(1)
@@ -130,15 +137,18 @@ def partition_by_support(u: torch.Tensor, ks=TOPK_STEPS):
 
 
 def threshold_rows(u: torch.Tensor):
-    """Exact sparsemax threshold and support size of each row of ``u`` [n, V]."""
+    """Exact sparsemax threshold of each row of ``u`` [n, V], relative to the row maximum:
+    (tau_rel, size, row_max) with tau = row_max + tau_rel."""
     tau = torch.empty(u.shape[0], dtype=u.dtype, device=u.device)
     size = torch.empty(u.shape[0], dtype=torch.int64, device=u.device)
+    row_max = torch.empty(u.shape[0], dtype=u.dtype, device=u.device)
     for rows, th in partition_by_support(u):
         if rows is None:
-            return th.tau, th.size
-        tau.index_copy_(0, rows, th.tau)
+            return th.tau_rel, th.size, th.row_max
+        tau.index_copy_(0, rows, th.tau_rel)
         size.index_copy_(0, rows, th.size)
-    return tau, size
+        row_max.index_copy_(0, rows, th.row_max)
+    return tau, size, row_max
 
 
 def _rows_last(x: torch.Tensor, dim: int):
@@ -158,11 +168,16 @@ def sparsemax_threshold(logits: torch.Tensor, dim: int = -1):
     Returns:
         (tau, support_size): ``logits`` shape without ``dim``; tau float32, support_size int64.
         sparsemax(logits) = clamp(logits - tau.unsqueeze(dim), min=0).
+
+    tau is computed exactly relative to the row maximum and returned as max + (tau - max), rounded
+    once to float32: at logit magnitudes where float32 spacing exceeds the smallest sparsemax
+    probability (|z| ~ 1e4) that rounding can move entries across tau, so ``sparsemax`` itself
+    (and every loss here) uses the relative threshold and stays exact.
     """
     with torch.no_grad():
         shape, rows = _rows_last(logits, dim)
-        tau, size = threshold_rows(rows)
-        return tau.reshape(shape[:-1]), size.reshape(shape[:-1])
+        tau, size, row_max = threshold_rows(rows)
+        return (row_max + tau).reshape(shape[:-1]), size.reshape(shape[:-1])
 
 
 class _SparsemaxFunction(torch.autograd.Function):
@@ -170,8 +185,8 @@ class _SparsemaxFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, rows: torch.Tensor):
-        tau, _ = threshold_rows(rows)
-        p = (rows - tau.unsqueeze(1)).clamp_min_(0)
+        tau, _, row_max = threshold_rows(rows)
+        p = (rows - row_max.unsqueeze(1)).sub_(tau.unsqueeze(1)).clamp_min_(0)
         ctx.save_for_backward(p)
         return p
 
