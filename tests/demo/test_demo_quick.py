@@ -1,4 +1,4 @@
-"""`ts2 demo --quick` end to end: every method and metric in the report; the base build is
+"""`ts2 demo --quick` (the toy world through ts2 compare) end to end; the toy base build is
 bit-deterministic on this machine."""
 
 import hashlib
@@ -7,32 +7,30 @@ import random
 
 from ts2.cli import main
 from ts2.demo import world
-from ts2.demo.run import Budget, Paths, build_base
+from ts2.demo.run import ToyBudget, build_toy_base
 
 METHODS = {"base", "ce", "gem", "sparsemax", "ts2", "neftune"}
-METRICS = {"accuracy", "accuracy_open", "coverage", "pass@1", "pass@4", "distinct_1", "distinct_2", "self_bleu",
-           "invalid_mass", "entropy"}
+METRICS = {"accuracy", "coverage", "pass@1", "distinct_1", "self_bleu", "invalid_mass", "entropy"}
 
 
 def test_quick_demo_writes_a_complete_report(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--quick", "--output", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
-    assert set(report["methods"]) == METHODS
-    for method, by_t in report["methods"].items():
-        cells = by_t["T=1.0"]
+    assert set(report["methods"]) == METHODS and set(report["vs_ce"]) == METHODS - {"ce"}
+    for method, by_split in report["methods"].items():
+        cells = by_split["sft_categories"]
         assert METRICS <= set(cells), (method, METRICS - set(cells))
-        for key in ("accuracy", "coverage", "pass@1", "distinct_2", "invalid_mass"):
-            assert 0 <= cells[key]["mean"] <= 1, (method, key)
+        for key in ("accuracy", "coverage", "pass@1", "invalid_mass"):
+            assert 0 <= cells[key]["ci95"][0] <= cells[key]["mean"] <= cells[key]["ci95"][1] <= 1, (method, key)
         assert 0 <= cells["self_bleu"]["mean"] <= 100
-        assert cells["accuracy"]["seeds"] == [0]
-    runs = report["runs"]
-    assert {(r["method"], r["seed"], r["temperature"]) for r in runs} == {(m, 0, 1.0) for m in METHODS}
-    assert report["settings"]["budget"]["seeds"] == [0] and report["settings"]["quick"] is True
-    assert len(report["probe"]["results"]) == 5 and (out / "probe.png").stat().st_size > 1000
+    assert report["settings"]["seeds"] == [0] and report["name"] == "toy-world-quick"
+    assert isinstance(report["verdict"]["reproduced"], bool)
+    assert set(report["probe"]) == {"base", "ce", "gem", "sparsemax", "ts2"}
+    assert (out / "probe.png").stat().st_size > 1000
     text = (out / "report.md").read_text()
-    assert all(f"| {m} |" in text for m in METHODS) and "probe.png" in text
-    assert "ts2 demo, temperature 1.0" in capsys.readouterr().out
+    assert all(f"| {m} |" in text for m in METHODS) and "probe.png" in text and "Verdict" in text
+    assert "toy-world-quick: T = 1.0, sft_categories" in capsys.readouterr().out
     # Resume: everything exists, so a second run only re-reads and re-scores.
     before = {p: p.stat().st_mtime for p in (out / "models").rglob("model.safetensors")}
     assert main(["demo", "--quick", "--output", str(out)]) == 0
@@ -40,11 +38,16 @@ def test_quick_demo_writes_a_complete_report(tmp_path, capsys):
     assert json.loads((out / "report.json").read_text())["methods"] == report["methods"]
 
 
-def test_base_build_is_bit_deterministic(tmp_path):
-    budget = Budget.quick()
+def test_toy_base_build_is_bit_deterministic(tmp_path):
+    budget = ToyBudget.quick()
     families = world.task_families(random.Random(0))
     hashes = []
     for name in ("a", "b"):
-        base = build_base(Paths(tmp_path / name), families, budget, log=lambda *_: None)
+        base = build_toy_base(tmp_path / name, families, budget, log=lambda *_: None)
         hashes.append(hashlib.sha256((base / "model.safetensors").read_bytes()).hexdigest())
     assert hashes[0] == hashes[1]
+
+
+def test_quick_is_only_for_the_toy_world(tmp_path, capsys):
+    assert main(["demo", "--world", "real", "--quick", "--output", str(tmp_path / "x")]) == 2
+    assert "quick" in capsys.readouterr().err

@@ -110,6 +110,16 @@ class CompareConfig:
             clash = sorted(set(settings) & set(RESERVED_TRAIN_SETTINGS))
             if clash:
                 raise DataError(f"config: {name} may not set {', '.join(clash)} (ts2 compare sets them)")
+        from ..losses import get_loss
+        from ..training import split_settings
+
+        for name, settings in self.methods.items():
+            try:  # every setting name and value is checked before anything runs
+                script, _ = split_settings({**self.training, **settings, "model": "m", "data": "d", "output": "o"})
+                get_loss(script.loss, **script.loss_kwargs())
+                script.fused()
+            except (TypeError, ValueError) as exc:
+                raise DataError(f"config: methods.{name}: {exc}") from exc
         if self.baseline not in self.methods:
             raise DataError(f"config: baseline={self.baseline!r} is not one of the methods {list(self.methods)}")
         if not self.seeds or not all(isinstance(s, int) for s in self.seeds):
@@ -127,13 +137,7 @@ class CompareConfig:
         if self.verdict is not None and self.verdict["method"] not in self.methods:
             raise DataError(f"config: verdict.method={self.verdict['method']!r} is not one of the methods")
         from ..generate import SamplingSettings
-        from ..training import split_settings
 
-        for name, settings in self.methods.items():
-            try:  # every setting name and value is checked before anything runs
-                split_settings({**self.training, **settings, "model": "m", "data": "d", "output": "o"})
-            except (TypeError, ValueError) as exc:
-                raise DataError(f"config: methods.{name}: {exc}") from exc
         for temperature in temps:
             SamplingSettings(n=self.sampling["n"], temperature=temperature, top_k=self.sampling["top_k"],
                              top_p=self.sampling["top_p"], max_new_tokens=self.sampling["max_new_tokens"],

@@ -186,7 +186,7 @@ def markdown(report: dict) -> str:
                 cells = [_cell(by_split.get(split, {}).get(m), "diff") for m in TABLE_METRICS]
                 lines.append(f"| {method} | " + " | ".join(cells) + " |")
             lines.append("")
-    lines += ["## Wall time (seconds)", "", "| method | seed | training | sampling and scoring |", "|---|---|---|---|"]
+    lines += ["## Wall time (seconds)", "", "| method | seed | training | sampling |", "|---|---|---|---|"]
     for method, seeds in report["timing"].items():
         for seed, t in seeds.items():
             sampling = sum(t.get("sample_seconds", {}).values())

@@ -1,0 +1,50 @@
+"""The real-model demo's tasks: splits fixed and disjoint, SFT narrow, lists usable by the verifier."""
+
+from ts2.demo import answer_lists, real_world
+from ts2.metrics.answer_sets import is_valid
+
+
+def test_categories_are_split_in_halves_once():
+    parts = real_world.splits()
+    assert parts == real_world.splits()
+    assert len(parts["sft_open"]) == len(parts["heldout_open"]) == 8
+    assert not set(parts["sft_open"]) & set(parts["heldout_open"])
+    assert len(parts["sft_closed"]) == len(parts["heldout_closed"]) == 2
+
+
+def test_sft_data_never_shows_heldout_categories_or_unseen_phrasings():
+    parts = real_world.splits()
+    records = real_world.sft_records()
+    prompts = {r["messages"][0]["content"] for r in records}
+    assert len(records) == len(prompts) == 8 * 5 + 2 * 4  # one response per prompt
+    for category in parts["heldout_open"]:
+        assert not any(real_world.open_question(category, p) in prompts for p in range(8))
+    for category in parts["sft_open"]:
+        for phrasing in real_world.UNSEEN_PHRASINGS:
+            assert real_world.open_question(category, phrasing) not in prompts
+    answers = {}
+    for category in parts["sft_open"]:
+        first_three = answer_lists.OPEN_CATEGORIES[category][1][:3]
+        for phrasing in real_world.SFT_PHRASINGS:
+            record = next(r for r in records if r["messages"][0]["content"] == real_world.open_question(category,
+                                                                                                          phrasing))
+            assert record["messages"][1]["content"] in first_three
+            answers.setdefault(category, []).append(record["messages"][1]["content"])
+    assert sum(a == answer_lists.OPEN_CATEGORIES[c][1][0] for c, v in answers.items() for a in v) > 15
+
+
+def test_eval_prompts_and_their_valid_answers():
+    rows = real_world.eval_prompts()
+    sft_prompts = {r["messages"][0]["content"] for r in real_world.sft_records()}
+    assert len(rows) == 72 and len({r["id"] for r in rows}) == 72
+    assert not {r["prompt"] for r in rows} & sft_prompts
+    by_id = {r["id"]: r for r in rows}
+    # Hand-written cases of the verifier on the shipped lists.
+    capital = next(r for r in rows if r["category"] == "capital")
+    assert is_valid("Paris", capital["valid"]) and is_valid("kuala lumpur.", capital["valid"])
+    assert not is_valid("The capital is Paris", capital["valid"]) and not is_valid("Atlantis", capital["valid"])
+    assert not is_valid("Eight", by_id["addition/4"]["valid"]) and is_valid("10", by_id["addition/5"]["valid"])
+    assert is_valid("Sixty", by_id["how_many/7"]["valid"]) and not is_valid("61", by_id["how_many/7"]["valid"])
+    for row in rows:
+        assert row["prompt"].endswith(answer_lists.ANSWER_FORMAT)
+        assert row["kind"] == "closed" or len(row["valid"]) >= 16
