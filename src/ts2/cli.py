@@ -50,9 +50,13 @@ def _generate(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="ts2 generate", description=COMMANDS["generate"])
     p.add_argument("--model", required=True, help="model directory")
     p.add_argument("--prompts", required=True,
-                   help="JSONL (prompt/messages), HumanEval problems, text, or HF dataset dir")
+                   help="JSONL (prompt/messages), HumanEval problems, parquet/CSV/JSON, text, or HF dataset dir")
     p.add_argument("--output", required=True, help="generations JSONL (appended; rerun to resume)")
-    p.add_argument("--column", help="column of an HF dataset directory holding the prompts")
+    p.add_argument("--column", help="column holding the prompts in a parquet/CSV/JSON file or HF dataset directory "
+                                    "(default: messages, prompt or instruction, the first present)")
+    p.add_argument("--code_prompt", choices=["completion", "chat"], default="completion",
+                   help="HumanEval problems: complete the raw code (completion) or ask through the chat template "
+                        "with the TS² authors' instruction and pre-filled header (chat)")
     p.add_argument("--chat_template", choices=["auto", "true", "false"], default="auto",
                    help="render prompts with the tokenizer's chat template (auto: when it has one; "
                         "not for HumanEval problems)")
@@ -72,7 +76,7 @@ def _generate(argv: list[str]) -> int:
     runtime = Runtime(args.device, args.dtype, args.batch_tokens)
     chat = {"auto": None, "true": True, "false": False}[args.chat_template]
     result = generate(args.model, args.prompts, args.output, settings, args.column, chat, not args.no_progress,
-                      runtime)
+                      runtime, args.code_prompt)
     print(result.summary())
     return 0
 
@@ -89,6 +93,7 @@ def _ints(text: str) -> list[int]:
 
 def _eval(argv: list[str]) -> int:
     from . import evaluate
+    from .formats import write_json_atomic
 
     p = argparse.ArgumentParser(prog="ts2 eval", description=COMMANDS["eval"])
     sub = p.add_subparsers(dest="metric", required=True)
@@ -96,6 +101,8 @@ def _eval(argv: list[str]) -> int:
     div.add_argument("--input", required=True)
     div.add_argument("--embedding_model", default=evaluate.DEFAULT_EMBEDDING_MODEL,
                      help="sentence-transformers model path, or 'none' to skip embeddings")
+    div.add_argument("--tokenizer", help="with --protocol paper: render each response inside its conversation "
+                                         "with this tokenizer's chat template, as the authors score it")
     code = sub.add_parser("code", help="execution-based pass@k (HumanEval format)")
     code.add_argument("--samples", required=True, help='{"task_id","completion"} JSONL or a generations file')
     code.add_argument("--problems", help="problems JSONL(.gz); default: the 164 HumanEval problems")
@@ -103,6 +110,9 @@ def _eval(argv: list[str]) -> int:
     code.add_argument("--results", help="per-sample results JSONL (default: SAMPLES_results.jsonl)")
     code.add_argument("--timeout", type=float, default=10.0, help="wall-clock seconds per program")
     code.add_argument("--workers", type=int, default=None, help="programs run at once (default: CPU count)")
+    code.add_argument("--prompt_style", choices=["completion", "chat"], default="completion",
+                      help="chat: the samples answered `ts2 generate --code_prompt chat`; each is cut at its "
+                           "first code fence (the authors' protocol)")
     ans = sub.add_parser("answers", help="final-answer accuracy: first sample, majority vote, best-of-n")
     ans.add_argument("--input", required=True)
     ans.add_argument("--references", required=True, help='JSONL with "id" and the reference field')
@@ -114,6 +124,11 @@ def _eval(argv: list[str]) -> int:
     rew.add_argument("--reward_model", required=True, help="HF sequence-classification model directory")
     rew.add_argument("--baseline", help="generations file to compute the win rate against")
     rew.add_argument("--n", type=_ints, default=None)
+    rew.add_argument("--scores", help="also write each prompt's rewards here (JSONL; a pre-scored --baseline later)")
+    rew.add_argument("--batch_size", type=int, default=8, help="sequences scored at once")
+    for parser in (div, ans, rew):
+        parser.add_argument("--protocol", choices=["ts2", "paper"], default="ts2",
+                            help="ts2: ts2's definitions; paper: the TS² authors' exact formulas (see README)")
     for parser in (div, code, ans, rew):
         parser.add_argument("--output", help="also write the JSON result here")
     div.add_argument("--device", default="auto", help="device of the embedding model (auto, cpu, cuda, cuda:N, mps)")
@@ -121,25 +136,32 @@ def _eval(argv: list[str]) -> int:
     args = p.parse_args(argv)
     if args.metric == "diversity":
         model = None if args.embedding_model.lower() == "none" else args.embedding_model
-        report = evaluate.eval_diversity(args.input, model, args.device)
+        report = evaluate.eval_diversity(args.input, model, args.device, args.protocol, args.tokenizer)
     elif args.metric == "code":
         from .sandbox import Limits
 
         limits = Limits(timeout_s=args.timeout, cpu_s=max(1, int(args.timeout)))
         results = args.results or str(args.samples).removesuffix(".jsonl") + "_results.jsonl"
-        report = evaluate.eval_code(args.samples, args.problems, args.k, results, limits, args.workers)
+        report = evaluate.eval_code(args.samples, args.problems, args.k, results, limits, args.workers,
+                                    prompt_style=args.prompt_style)
     elif args.metric == "answers":
-        report = evaluate.eval_answers(args.input, args.references, args.reference_field, args.pattern, args.n)
+        report = evaluate.eval_answers(args.input, args.references, args.reference_field, args.pattern, args.n,
+                                       args.protocol)
     else:
-        report = evaluate.eval_reward(args.input, args.reward_model, args.baseline, args.n, args.device, args.dtype)
+        from .reward_eval import eval_reward
+
+        if args.batch_size < 1:
+            raise ValueError(f"--batch_size must be >= 1, got {args.batch_size}")
+        report = eval_reward(args.input, args.reward_model, args.baseline, args.n, args.device, args.dtype,
+                             args.protocol, args.batch_size, args.scores)
     print(json.dumps(report, indent=2, ensure_ascii=False))
     if args.output:
-        evaluate.write_json_atomic(args.output, report)
+        write_json_atomic(args.output, report)
     return 0
 
 
 def _probe(argv: list[str]) -> int:
-    from .evaluate import write_json_atomic
+    from .formats import write_json_atomic
     from .probe import NextTokenProbe, plot_probe
 
     p = argparse.ArgumentParser(prog="ts2 probe", description=COMMANDS["probe"])

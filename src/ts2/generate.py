@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .data import DataError, iter_jsonl
+from .formats import is_table, read_table
+from .protocols import humaneval_chat_prompt
 
 
 @dataclass
@@ -30,6 +32,7 @@ class Prompt:
     text: str | None  # plain prompt
     messages: list | None  # chat prompt
     chat: bool  # render with the chat template (when the tokenizer has one)
+    prefill: str | None = None  # text the assistant turn starts with (the paper's HumanEval chat prompt)
 
 
 @dataclass
@@ -91,21 +94,49 @@ class GenerationResult:
                 f"tokens) in {self.seconds:.1f} s: {rate:.2f} prompts/s, {tokens:.1f} tokens/s -> {self.path}")
 
 
-def _prompt_from_object(obj, origin: str, default_id: str) -> Prompt:
+def _prompt_from_object(obj, origin: str, default_id: str, code_prompt: str = "completion") -> Prompt:
     if not isinstance(obj, dict):
         raise DataError(f"{origin}: expected a JSON object")
     pid = str(obj.get("id", obj.get("task_id", default_id)))
     if isinstance(obj.get("messages"), list):
         return Prompt(pid, None, obj["messages"], True)
     if isinstance(obj.get("prompt"), str):
-        # HumanEval-style problems (task_id + prompt) are code to complete, not chat turns.
-        return Prompt(pid, obj["prompt"], None, "task_id" not in obj)
+        if "task_id" not in obj:
+            return Prompt(pid, obj["prompt"], None, True)
+        # HumanEval-style problems (task_id + prompt): code to complete, or the paper's chat prompt.
+        if code_prompt == "chat":
+            messages, prefill = humaneval_chat_prompt(obj["prompt"])
+            return Prompt(pid, None, messages, True, prefill)
+        return Prompt(pid, obj["prompt"], None, False)
     raise DataError(f"{origin}: needs a 'prompt' string or a 'messages' list")
 
 
-def read_prompts(path: str | Path, column: str | None = None) -> list[Prompt]:
-    """Prompts from JSONL(.gz) (prompt / messages / HumanEval problems), a saved HF dataset
-    directory (``column``), or plain text (one prompt a line)."""
+# Column names tried, in order, when --column is not given (the authors' parquet files: instruction).
+PROMPT_COLUMNS = ("messages", "prompt", "instruction")
+
+
+def _table_prompts(rows: list[dict], columns: list[str], column: str | None, origin: str) -> list[Prompt]:
+    column = column or next((c for c in PROMPT_COLUMNS if c in columns), None)
+    if column is None or column not in columns:
+        raise DataError(f"{origin}: no column {column or ' / '.join(PROMPT_COLUMNS)!r} (columns: {columns}); "
+                        f"use --column")
+    prompts = []
+    for i, row in enumerate(rows):
+        value = row[column]
+        obj = {"messages": value} if isinstance(value, list) else {"prompt": value}
+        prompts.append(_prompt_from_object({**obj, "id": row.get("id", i)}, f"{origin}[{i}]", str(i)))
+    return prompts
+
+
+def read_prompts(path: str | Path, column: str | None = None, code_prompt: str = "completion") -> list[Prompt]:
+    """Prompts from JSONL(.gz) (prompt / messages / HumanEval problems), parquet / CSV / JSON-array
+    files and saved HF dataset directories (``column``; default the first of PROMPT_COLUMNS
+    present), or plain text (one prompt a line).  ``code_prompt="chat"`` asks HumanEval problems
+    the way the TS² authors ask chat models (``ts2.protocols``)."""
+    from .protocols import CODE_PROMPT_STYLES
+
+    if code_prompt not in CODE_PROMPT_STYLES:
+        raise ValueError(f"--code_prompt must be one of {', '.join(CODE_PROMPT_STYLES)}, got {code_prompt!r}")
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file or directory")
@@ -116,17 +147,14 @@ def read_prompts(path: str | Path, column: str | None = None) -> list[Prompt]:
         ds = datasets.load_from_disk(str(path))
         if isinstance(ds, datasets.DatasetDict):
             ds = ds[next(iter(ds))]
-        column = column or ("messages" if "messages" in ds.column_names else "prompt")
-        if column not in ds.column_names:
-            raise DataError(f"{path}: no column {column!r} (columns: {ds.column_names}); use --column")
-        for i, row in enumerate(ds):
-            value = row[column]
-            obj = {"messages": value} if isinstance(value, list) else {"prompt": value}
-            prompts.append(_prompt_from_object({**obj, "id": row.get("id", i)}, f"{path}[{i}]", str(i)))
+        prompts = _table_prompts(ds, ds.column_names, column, str(path))
+    elif is_table(path):
+        rows = read_table(path)
+        prompts = _table_prompts(rows, list(rows[0]) if rows else [], column, str(path))
     else:
-        if ".jsonl" in path.suffixes or ".json" in path.suffixes:
+        if ".jsonl" in path.suffixes:
             for origin, obj in iter_jsonl(path):
-                prompts.append(_prompt_from_object(obj, origin, origin.rsplit(":", 1)[1]))
+                prompts.append(_prompt_from_object(obj, origin, origin.rsplit(":", 1)[1], code_prompt))
         else:
             with open(path, encoding="utf-8") as f:
                 prompts = [Prompt(str(n), line.rstrip("\n"), None, True) for n, line in enumerate(f, 1)
@@ -173,8 +201,11 @@ def render_prompt(prompt: Prompt, tokenizer, use_chat: bool | None) -> list[int]
         if tokenizer.chat_template is None:
             raise DataError(f"prompt {prompt.id}: the tokenizer has no chat template")
         messages = prompt.messages or [{"role": "user", "content": prompt.text}]
-        return list(tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True,
-                                                  return_dict=True)["input_ids"])
+        ids = list(tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True,
+                                                 return_dict=True)["input_ids"])
+        if prompt.prefill:
+            ids += tokenizer(prompt.prefill, add_special_tokens=False)["input_ids"]
+        return ids
     return list(tokenizer(prompt.text)["input_ids"])
 
 
@@ -269,6 +300,8 @@ class Sampler:
         texts = [response_text(s.tokens, self.tokenizer, self.stop_ids, settings.stop) for s in samples]
         row = {"id": prompt.id, "prompt": prompt.text if prompt.messages is None else prompt.messages,
                "responses": [t for t, _ in texts], "finish_reasons": [r for _, r in texts], "settings": record}
+        if prompt.prefill:
+            row["prefill"] = prompt.prefill  # the responses continue this text
         if settings.record_token_probs:
             row["token_ids"] = [s.tokens for s in samples]
             row["token_probs"] = [[round(p, 6) for p in s.probs] for s in samples]
@@ -278,11 +311,11 @@ class Sampler:
 
 def generate(model_dir: str, prompts_path: str, output: str, settings: SamplingSettings,
              column: str | None = None, use_chat: bool | None = None, progress: bool = True,
-             runtime: Runtime | None = None) -> GenerationResult:
+             runtime: Runtime | None = None, code_prompt: str = "completion") -> GenerationResult:
     """Sample ``settings.n`` responses for every prompt of ``prompts_path`` into ``output`` (resumed)."""
     runtime = runtime or Runtime()
     runtime.check()
     settings.check()
-    prompts = read_prompts(prompts_path, column)
+    prompts = read_prompts(prompts_path, column, code_prompt)
     sampler = Sampler.load(model_dir, runtime)
     return sampler.run(prompts, output, settings, use_chat, runtime.batch_tokens, progress)

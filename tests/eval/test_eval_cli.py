@@ -105,7 +105,7 @@ def test_reward_eval_with_a_local_reward_model(tmp_path, capsys):
     code, stdout, _ = _run(capsys, "eval", "reward", "--input", gens, "--reward_model", tmp_path / "rm",
                            "--baseline", base, "--n", "1,2")
     report = json.loads(stdout)
-    assert code == 0 and report["best_of@2"] >= report["best_of@1"] and 0 < report["win_rate"] < 1
+    assert code == 0 and report["best_of@2"] >= report["best_of@1"] and 0 < report["win_rate@2"] < 1
 
 
 def test_probe_writes_png_and_json(tmp_path, capsys, tiny_model):

@@ -86,6 +86,7 @@ def test_reward_report_and_win_rate():
     report = reward_report([[1.0, 3.0, 2.0, 0.0], [0.0, 0.0, 1.0, 5.0]])
     assert report["best_of@1"] == 0.5 and report["best_of@2"] == 1.5 and report["best_of@4"] == 4.0
     assert report["mean_of@4"] == pytest.approx((1.5 + 1.5) / 2)
-    assert win_rate([0.0], [0.0]) == 0.5
-    assert win_rate([2.0, -1.0], [0.0, 0.0]) == pytest.approx(
+    assert win_rate([[0.0]], [[0.0]], 1) == 0.5
+    assert win_rate([[2.0], [-1.0]], [[0.0], [0.0]], 1) == pytest.approx(
         (math.exp(2) / (math.exp(2) + 1) + math.exp(-1) / (math.exp(-1) + 1)) / 2)
+    assert report["excellent_rate@1"] == 0.5 and report["excellent_rate@4"] == 1.0

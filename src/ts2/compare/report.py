@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 from statistics import fmean
 
-from ..evaluate import write_json_atomic
+from ..formats import write_json_atomic
 from ..metrics.answer_sets import prompt_scores
 from ..metrics.bootstrap import mean_ci, paired_diff_ci
 

@@ -7,10 +7,10 @@ from collections import Counter
 from statistics import fmean
 
 PATTERNS = {
-    # GSM8K style: "The answer is 42" / "#### 42"; the last such number wins.
-    "gsm8k": r"(?:answer is|####)\s*\$?\s*(-?[\d,]*\.?\d+)",
-    # Multiple choice: "The answer is (B)" / "Answer: B" / a lone letter.
-    "choice": r"(?:answer is|answer:)\s*\(?([A-Ea-e])\)?|^\s*\(?([A-Ea-e])\)?\s*$",
+    # GSM8K style: "The answer is 42" / "The answer is: $1,200" / "#### 42"; the last such number wins.
+    "gsm8k": r"(?:answer is|####)\s*:?\s*\$?\s*(-?[\d,]*\.?\d+)",
+    # Multiple choice: "The answer is (B)" / "The answer is: B" / "Answer: B" / a lone letter.
+    "choice": r"(?:answer is|answer:)\s*:?\s*\(?([A-Ea-e])\)?(?![A-Za-z])|^\s*\(?([A-Ea-e])\)?\s*$",
     # The last number anywhere.
     "last_number": r"(-?[\d,]*\.?\d+)",
 }
@@ -29,6 +29,15 @@ def extract_answer(text: str, pattern: str = "gsm8k") -> str | None:
     if pattern == "choice":
         value = value.upper()
     return value or None
+
+
+def reference_answer(reference: str, pattern: str = "gsm8k") -> str:
+    """A reference as written ("42") or in GSM8K's solution form ("... #### 42" -> "42")."""
+    if "####" in reference:
+        extracted = extract_answer(reference, "gsm8k")
+        if extracted is not None:
+            return extracted
+    return reference.strip()
 
 
 def _same(a: str | None, b: str) -> bool:
