@@ -5,6 +5,9 @@ Records (DESIGN §5), one per JSONL line or per row of a saved HF dataset direct
         loss on the assistant turns (their content and the template's end-of-turn text)
     {"prompt": str, "completion": str}
         loss on the completion
+    {"input_ids": [int], "labels": [int], "attention_mask": [1, ...] (optional)}
+        already tokenized (the TS² authors' tokenized JSONL): used as they are, loss where
+        labels != -100
 Every record is checked before anything is tokenized; a bad one raises DataError with
 ``file:line: reason`` (``dir[row]: reason`` for dataset directories).
 """
@@ -30,6 +33,8 @@ class Record:
     prompt: str | None
     completion: str | None
     origin: str  # "file:line" or "dir[row]"
+    input_ids: list[int] | None = None  # a pre-tokenized record
+    labels: list[int] | None = None
 
 
 @dataclass
@@ -59,6 +64,8 @@ def check_record(obj, origin: str) -> Record:
         if not any(m["role"] == "assistant" for m in messages):
             raise DataError(f"{origin}: conversation has no assistant turn (nothing to learn from)")
         return Record([{"role": m["role"], "content": m["content"]} for m in messages], None, None, origin)
+    if "input_ids" in obj:
+        return _check_tokenized(obj, origin)
     if "prompt" in obj or "completion" in obj:
         for key in ("prompt", "completion"):
             if not isinstance(obj.get(key), str):
@@ -68,6 +75,24 @@ def check_record(obj, origin: str) -> Record:
         return Record(None, obj["prompt"], obj["completion"], origin)
     raise DataError(f"{origin}: missing 'messages' (chat) or 'prompt'/'completion' fields; "
                     f"found keys {sorted(obj)}")
+
+
+def _check_tokenized(obj: dict, origin: str) -> Record:
+    ids, labels = obj.get("input_ids"), obj.get("labels")
+    for key, value in (("input_ids", ids), ("labels", labels)):
+        if not isinstance(value, list) or not value or not all(type(v) is int for v in value):
+            raise DataError(f"{origin}: '{key}' must be a non-empty list of integers")
+    if len(labels) != len(ids):
+        raise DataError(f"{origin}: 'labels' has {len(labels)} entries but 'input_ids' has {len(ids)}")
+    if min(ids) < 0:
+        raise DataError(f"{origin}: 'input_ids' holds a negative id ({min(ids)})")
+    bad = [lab for lab, tok in zip(labels, ids) if lab != IGNORE_INDEX and lab != tok]
+    if bad:  # HF shifts labels inside the loss; a label is the token itself or ignored
+        raise DataError(f"{origin}: every label must be -100 or equal to its input id (found {bad[0]})")
+    mask = obj.get("attention_mask")
+    if mask is not None and (not isinstance(mask, list) or len(mask) != len(ids) or any(m != 1 for m in mask)):
+        raise DataError(f"{origin}: 'attention_mask' must be all ones, one per input id (padding is added later)")
+    return Record(None, None, None, origin, ids, labels)
 
 
 def iter_jsonl(path: str | Path):
@@ -130,6 +155,8 @@ def _assistant_spans(messages, tokenizer):
 
 def tokenize_record(record: Record, tokenizer, max_seq_length: int | None):
     """input_ids and labels (IGNORE_INDEX outside responses); None if no label survives truncation."""
+    if record.input_ids is not None:
+        return _truncated(record.input_ids, record.labels, max_seq_length, len(tokenizer), record.origin)
     if record.messages is not None or tokenizer.chat_template is not None:
         messages = record.messages or [{"role": "user", "content": record.prompt},
                                        {"role": "assistant", "content": record.completion}]
@@ -145,6 +172,14 @@ def tokenize_record(record: Record, tokenizer, max_seq_length: int | None):
     ids, offsets = enc["input_ids"], enc["offset_mapping"]
     labels = [tok if any(a <= start < b for a, b in spans) else IGNORE_INDEX
               for tok, (start, _end) in zip(ids, offsets)]
+    return _truncated(ids, labels, max_seq_length)
+
+
+def _truncated(ids: list[int], labels: list[int], max_seq_length: int | None, vocab: int | None = None,
+               origin: str = ""):
+    if vocab is not None and max(ids) >= vocab:
+        raise DataError(f"{origin}: input id {max(ids)} is outside the tokenizer's vocabulary ({vocab} ids); "
+                        f"was the file tokenized for another model?")
     truncated = max_seq_length is not None and len(ids) > max_seq_length
     if truncated:
         ids, labels = ids[:max_seq_length], labels[:max_seq_length]

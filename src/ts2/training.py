@@ -31,6 +31,9 @@ class TS2Arguments:
 
     model: str = field(default=None, metadata={"help": "Path to a Transformers causal LM directory."})
     data: str = field(default=None, metadata={"help": "Training data: JSONL file or saved HF dataset dir."})
+    eval_data: str = field(default=None, metadata={
+        "help": "Evaluation data in the same formats; evaluated with the same loss and diagnostics "
+                "(eval_loss, eval_ts2/*) every epoch unless --eval_strategy says otherwise."})
     output: str = field(default=None, metadata={"help": "Directory for checkpoints and the final model."})
     loss: str = field(default="ts2", metadata={"help": f"Loss: one of {', '.join(LOSSES)}."})
     alpha: float = field(default=0.25, metadata={"help": "Sparsemax+ suppression weight (ts2 losses)."})
@@ -92,6 +95,9 @@ class TS2TrainingArguments(TrainingArguments):
     # would silently train on its own copy of the data.
     use_cpu: bool = field(default=not _has_accelerator(), metadata={
         "help": "Train on the CPU (default: true when no GPU/XPU/MPS device is present)."})
+    # Evaluation keeps only the loss: gathering [tokens, vocab] logits of an evaluation set does not fit.
+    prediction_loss_only: bool = field(default=True, metadata={
+        "help": "Evaluation returns only the loss (no logits are gathered)."})
 
 
 def _read_chat_template(value: str | None) -> str | None:
@@ -117,12 +123,18 @@ def prepare(script: TS2Arguments):
         tokenizer.chat_template = template
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    records = read_records(script.data)
-    examples, stats = tokenize_records(records, tokenizer, script.max_seq_length)
-    logger.info("data: %d examples, %d truncated to %d tokens, %d dropped (no response tokens left), "
-                "%d response tokens", stats.examples, stats.truncated, script.max_seq_length,
-                stats.dropped, stats.label_tokens)
-    return loss, fused, tokenizer, examples, stats
+    sets = {}
+    for name in ("data", "eval_data"):
+        if getattr(script, name) is None:
+            continue
+        examples, stats = tokenize_records(read_records(getattr(script, name)), tokenizer, script.max_seq_length)
+        logger.info("%s: %d examples, %d truncated to %d tokens, %d dropped (no response tokens left), "
+                    "%d response tokens", name, stats.examples, stats.truncated, script.max_seq_length,
+                    stats.dropped, stats.label_tokens)
+        sets[name] = (examples, stats)
+    examples, stats = sets["data"]
+    eval_examples = sets["eval_data"][0] if "eval_data" in sets else None
+    return loss, fused, tokenizer, examples, stats, eval_examples
 
 
 def load_model(script: TS2Arguments):
@@ -178,6 +190,19 @@ def _save_generation_config(trainer, tokenizer, directory: Path) -> None:
     config.save_pretrained(str(directory))
 
 
+def _check_sharding_happens(args, trainer) -> None:
+    """A requested FSDP or DeepSpeed run that the Trainer would not set up is an error: on a
+    CPU-only torchrun the HF Trainer given --fsdp silently trains with plain DDP instead."""
+    if args.fsdp and not getattr(trainer, "is_fsdp_enabled", False):
+        raise ValueError(f"--fsdp was requested (fsdp={args.fsdp!r}) but the HF Trainer "
+                         f"would not shard this run (it does not set up FSDP for CPU-only or single-process "
+                         f"runs and would train unsharded instead); launch with accelerate/torchrun on GPUs, or "
+                         f"drop --fsdp. To shard your own loop, wrap the model with torch.distributed.fsdp."
+                         f"fully_shard after ts2.hf.enable_fused_loss(model, loss).")
+    if args.deepspeed and not getattr(trainer, "is_deepspeed_enabled", False):
+        raise ValueError(f"--deepspeed {args.deepspeed} was requested but the HF Trainer did not enable DeepSpeed")
+
+
 def split_settings(settings: dict) -> tuple[TS2Arguments, TS2TrainingArguments]:
     """Keyword settings -> (TS2Arguments, TS2TrainingArguments); unknown names are a ValueError."""
     from dataclasses import fields
@@ -209,15 +234,25 @@ def train(script: TS2Arguments | None = None, args: TrainingArguments | None = N
         script, args = split_settings(settings)
     elif settings:
         raise ValueError("pass either argument objects or keyword settings, not both")
-    loss, fused, tokenizer, examples, stats = prepare(script)
+    loss, fused, tokenizer, examples, stats, eval_examples = prepare(script)
     output = Path(script.output)
     if args is None:
         args = TS2TrainingArguments(output_dir=str(output))
     args.output_dir = str(output)
+    strategy = str(getattr(args.eval_strategy, "value", args.eval_strategy))
+    if eval_examples is None and strategy != "no":
+        raise ValueError(f"eval_strategy={strategy} needs evaluation data: --eval_data FILE")
+    if eval_examples is not None and strategy == "no":
+        from transformers.trainer_utils import IntervalStrategy
+
+        # --eval_data asks for evaluation; the authors evaluate every epoch
+        args.eval_strategy, args.do_eval = IntervalStrategy.EPOCH, True
     model = load_model(script)
     collator = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
     trainer = TS2Trainer(model=model, args=args, train_dataset=Dataset.from_list(examples),
+                         eval_dataset=None if eval_examples is None else Dataset.from_list(eval_examples),
                          data_collator=collator, processing_class=tokenizer, loss=loss, fused_loss=fused)
+    _check_sharding_happens(args, trainer)
     logger.info("loss %r, fused path %s", loss, trainer.fused_loss)
     trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)
     _save_final(trainer, tokenizer, output, script, stats)

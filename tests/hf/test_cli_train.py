@@ -104,3 +104,16 @@ def test_two_process_torchrun_matches_single_process(tmp_path, llama_dir):
     assert max((a[k] - base[k]).abs().max() for k in a) > 1e-3
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=1e-4, atol=1e-5, msg=key)
+
+
+def test_requested_fsdp_that_would_not_happen_is_an_error(tmp_path, train_file, llama_dir):
+    # Under a CPU-only torchrun the HF Trainer given --fsdp trains with plain DDP: refused.
+    out = tmp_path / "out"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29537",
+         "-m", "ts2.cli", "train", "--model", str(llama_dir), "--data", str(train_file), "--output", str(out),
+         "--fsdp", "full_shard", "--dataloader_pin_memory", "false", *FAST],
+        env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0 and "--fsdp was requested" in result.stderr, result.stderr[-3000:]
+    assert not (out / "ts2_config.json").exists()

@@ -59,14 +59,6 @@ def test_fused_refused_for_softcapped_logits(tmp_path):
     assert TS2Trainer(model=model, args=args, loss="ts2").fused_loss is False  # auto: falls back
 
 
-def test_fused_refused_for_sharded_parameters():
-    model = tf.AutoModelForCausalLM.from_config(model_config("llama", 50))
-    assert check_fused_support(model, requested=None) is True
-    assert check_fused_support(model, requested=None, sharded_parameters=True) is False
-    with pytest.raises(ValueError, match="FSDP"):
-        check_fused_support(model, requested=True, sharded_parameters=True)
-
-
 def test_labels_cover_exactly_the_assistant_turns():
     tok = make_tokenizer()
     record = Record([{"role": "system", "content": "you are helpful ."},
@@ -119,3 +111,69 @@ def test_trl_sft_trainer_with_ts2_loss(tmp_path, llama_dir):
         ts2_value = causal_lm_loss_func(get_loss("ts2"))(out, batch["labels"])
         ce_value = out.loss if out.loss is not None else None
     assert ts2_value.item() > 0 and (ce_value is None or abs(ce_value - ts2_value) > 1e-3)
+
+
+@pytest.mark.parametrize("arch", ["llama", "qwen2", "gpt2"])
+def test_enable_fused_loss_inside_the_forward_matches_unfused(arch):
+    """model(..., labels, num_items_in_batch).loss is the fused ts2 loss, computed inside the forward
+    of the module that owns the output embedding (hooks observe it), with the unfused gradients."""
+    from ts2 import get_loss
+    from ts2.hf import enable_fused_loss, shift_labels
+
+    torch.manual_seed(0)
+    config = model_config(arch, 60)
+    for name in ("resid_pdrop", "embd_pdrop", "attn_pdrop"):  # GPT-2's dropout would make the runs differ
+        if hasattr(config, name):
+            setattr(config, name, 0.0)
+    reference = tf.AutoModelForCausalLM.from_config(config).train()
+    model = tf.AutoModelForCausalLM.from_config(config).train()
+    model.load_state_dict(reference.state_dict())
+    ids = torch.randint(3, 60, (3, 11))
+    mask = torch.ones_like(ids)
+    mask[1, 8:] = 0
+    labels = ids.masked_fill(mask == 0, -100)
+    labels[:, :3] = -100
+    n = int((labels[:, 1:] != -100).sum()) + 5  # as if other processes held 5 more tokens
+    expected = get_loss("ts2")(reference(input_ids=ids, attention_mask=mask).logits, shift_labels(labels), n)
+    expected.backward()
+    active, seen = [], []
+    model.register_forward_pre_hook(lambda *_: active.append(True))
+    model.register_forward_hook(lambda *_: active.clear())  # returns None: the output stays
+    enable_fused_loss(model, "ts2", on_fused=lambda hidden, weight, *_: seen.append((bool(active), weight)))
+    out = model(input_ids=ids, attention_mask=mask, labels=labels, num_items_in_batch=n)
+    assert seen == [(True, model.get_output_embeddings().weight)]  # inside the owner's forward, its weight
+    assert out.logits.shape == (3, 1, 60)  # last position only: no [tokens, vocab] logits
+    torch.testing.assert_close(out.loss, expected, rtol=1e-5, atol=1e-6)
+    out.loss.backward()
+    grads = dict(reference.named_parameters())
+    for name, param in model.named_parameters():
+        torch.testing.assert_close(param.grad, grads[name].grad, rtol=1e-4, atol=1e-6, msg=name)
+    full = model(input_ids=ids, attention_mask=mask)  # without labels: the model as before
+    assert full.loss is None and full.logits.shape == (3, 11, 60)
+
+
+def test_fsdp2_two_processes_keep_the_fused_path_and_match_one_process(tmp_path):
+    """FSDP2 (fully_shard) on 2 CPU processes over gloo: the fused loss inside the forward gives the
+    single-process weights, and no op ever returns a [tokens, vocab] tensor."""
+    import os
+    import subprocess
+    import sys
+
+    worker = os.path.join(os.path.dirname(__file__), "fsdp2_worker.py")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    subprocess.run([sys.executable, worker, str(tmp_path / "one.pt")], check=True, env=env, timeout=300)
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                             "--master_port", "29541", worker, str(tmp_path / "two.pt"), "--watch"],
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    one, two = torch.load(tmp_path / "one.pt"), torch.load(tmp_path / "two.pt")
+    assert two["largest"] < two["tokens"] * two["vocab"]  # rows x vocab logits never existed
+    first = one["state"]
+    for key, value in first.items():
+        torch.testing.assert_close(two["state"][key], value, rtol=1e-4, atol=1e-5, msg=key)
+    torch.manual_seed(0)  # the worker's initial weights
+    initial = tf.LlamaForCausalLM(tf.LlamaConfig(vocab_size=512, hidden_size=32, intermediate_size=64,
+                                                 num_hidden_layers=2, num_attention_heads=4,
+                                                 num_key_value_heads=2, max_position_embeddings=64,
+                                                 pad_token_id=0, tie_word_embeddings=False)).state_dict()
+    assert max((first[k] - initial[k]).abs().max() for k in first) > 1e-3  # training moved the weights

@@ -16,20 +16,16 @@ that count (the number of shifted labels over the gradient-accumulation window a
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from transformers import Trainer
 
 from ..losses import RowLoss, get_loss
 from ..ops.fused_linear import fused_linear_loss
 from ..ops.losses import sparsemax_plus_rows_fn, token_diagnostics
-from .fused_forward import check_fused_support, fused_head, hidden_for_fused_loss
+from .fused_forward import check_fused_support, enable_fused_loss, shift_labels
+
+__all__ = ["TS2Trainer", "causal_lm_loss_func", "shift_labels"]
 
 DIAGNOSTICS = ("support_size", "out_of_support_mass", "clamped", "entropy", "ce")
-
-
-def shift_labels(labels: torch.Tensor, ignore_index: int = -100) -> torch.Tensor:
-    """labels[..., 1:] padded with ignore_index, aligned with logits[..., :-1] without copying logits."""
-    return F.pad(labels, (0, 1), value=ignore_index)[..., 1:]
 
 
 def causal_lm_loss_func(loss: RowLoss):
@@ -41,23 +37,16 @@ def causal_lm_loss_func(loss: RowLoss):
     return compute_loss_func
 
 
-def _shards_parameters(trainer: Trainer) -> bool:
-    if getattr(trainer, "is_fsdp_enabled", False):
-        return True
-    if getattr(trainer, "is_deepspeed_enabled", False):
-        from transformers.integrations.deepspeed import is_deepspeed_zero3_enabled
-
-        return is_deepspeed_zero3_enabled()
-    return False
-
-
 class TS2Trainer(Trainer):
     """``transformers.Trainer`` training with a ts2 loss (``loss`` = name or RowLoss module).
 
     fused_loss: compute the loss from the last hidden states chunk by chunk (no [tokens, vocab]
     logits); None = when the model supports it.  log_diagnostics: add the mean support size,
     out-of-support softmax mass, clamped fraction, softmax entropy and plain CE of the training
-    tokens to every log line (computed on the steps that are logged, from this process's tokens).
+    tokens to every log line (computed on the steps that are logged, from this process's tokens),
+    and the same of every evaluation token as ``eval_ts2/...`` next to ``eval_loss``.  Evaluation
+    computes the same loss, on the fused path too when ``prediction_loss_only`` (ts2's default:
+    no [tokens, vocab] logits are kept or gathered).
     """
 
     def __init__(self, *args, loss: str | RowLoss = "ts2", loss_kwargs: dict | None = None,
@@ -68,49 +57,60 @@ class TS2Trainer(Trainer):
         kwargs["compute_loss_func"] = self._loss_from_outputs
         super().__init__(*args, **kwargs)
         unwrapped = self.accelerator.unwrap_model(self.model)
-        self.fused_loss = check_fused_support(unwrapped, requested=fused_loss,
-                                              sharded_parameters=_shards_parameters(self))
+        # The loss runs inside the model's own forward (enable_fused_loss), where FSDP and ZeRO-3
+        # have gathered the output embedding, so sharded training keeps the fused path.
+        self.fused_loss = check_fused_support(unwrapped, requested=fused_loss)
+        if self.fused_loss:
+            enable_fused_loss(unwrapped, self.ts2_loss, on_fused=self._fused_diagnostics)
         self.log_diagnostics = log_diagnostics
         temperature = getattr(self.ts2_loss.rows_fn, "keywords", {}).get("temperature", 1.0)
         self._diagnostics_rows_fn = sparsemax_plus_rows_fn(0.0, temperature)
-        self._diag_sums: dict[str, float] = {}
-        self._diag_tokens = 0
-        self._fused_checked = False
+        self._diag_sums: dict[bool, dict[str, float]] = {True: {}, False: {}}  # by model.training
+        self._diag_tokens = {True: 0, False: 0}
+
+    def _use_fused(self, model) -> bool:
+        return bool(self.fused_loss) and (model.training or self.args.prediction_loss_only)
 
     def _collect_now(self) -> bool:
-        if not self.log_diagnostics or not self.model.training:
+        if not self.log_diagnostics:
             return False
+        if not self.model.training:
+            return True  # every evaluation token
         step = self.state.global_step
         steps = self.args.logging_steps
         every = max(1, int(steps if steps >= 1 else steps * max(self.state.max_steps, 1)))
         return (step + 1) % every == 0 or (step == 0 and self.args.logging_first_step)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        if self.fused_loss and model.training:
-            inputs = {**inputs, **hidden_for_fused_loss()}
-        return super().compute_loss(model, inputs, return_outputs=return_outputs,
-                                    num_items_in_batch=num_items_in_batch)
+        if not self._use_fused(model):
+            return super().compute_loss(model, inputs, return_outputs=return_outputs,
+                                        num_items_in_batch=num_items_in_batch)
+        # The model's forward computes the fused loss from the labels (enable_fused_loss).
+        inputs = dict(inputs)
+        if num_items_in_batch is not None:
+            inputs["num_items_in_batch"] = num_items_in_batch
+        outputs = model(**inputs)
+        loss = outputs.loss
+        if self.args.average_tokens_across_devices and num_items_in_batch is not None:
+            # as Trainer.compute_loss: N counts every process's tokens, and gradients are averaged
+            loss = loss * (self.accelerator.num_processes // self.get_tp_size() if self.args.n_gpu <= 1
+                           else self.args.n_gpu)
+        return (loss, outputs) if return_outputs else loss
+
+    def _fused_diagnostics(self, hidden, weight, bias, target) -> None:
+        if not self._collect_now():
+            return
+        with torch.no_grad():
+            _, stats = fused_linear_loss(self._diagnostics_rows_fn, hidden.detach(), weight.detach(), target,
+                                         None if bias is None else bias.detach(), self.ts2_loss.ignore_index,
+                                         return_diagnostics=True)
+        self._add_diagnostics(stats)
 
     def _loss_from_outputs(self, outputs, labels, num_items_in_batch=None):
+        """The unfused path: the loss of the model's logits."""
         loss_fn = self.ts2_loss
         target = shift_labels(labels, loss_fn.ignore_index)
         collect = self._collect_now()
-        if self.fused_loss and self.model.training:
-            model = self.accelerator.unwrap_model(self.model)
-            weight, bias = fused_head(model)
-            hidden = outputs.hidden_states[-1]
-            if not self._fused_checked:  # logits_to_keep=1 left the last position's logits
-                check_fused_support(model, requested=True, hidden=hidden, logits=outputs.logits)
-                self._fused_checked = True
-            loss = fused_linear_loss(loss_fn.rows_fn, hidden, weight, target, bias, loss_fn.ignore_index,
-                                     loss_fn.reduction, num_items_in_batch, loss_fn.chunk_size)
-            if collect:
-                with torch.no_grad():
-                    _, stats = fused_linear_loss(self._diagnostics_rows_fn, hidden.detach(), weight.detach(),
-                                                 target, None if bias is None else bias.detach(),
-                                                 loss_fn.ignore_index, return_diagnostics=True)
-                self._add_diagnostics(stats)
-            return loss
         loss = loss_fn(outputs.logits, target, num_items_in_batch)
         if collect:
             temperature = self._diagnostics_rows_fn.keywords["temperature"]
@@ -121,13 +121,16 @@ class TS2Trainer(Trainer):
     def _add_diagnostics(self, stats: dict) -> None:
         if not stats:
             return
+        mode = self.model.training
+        sums = self._diag_sums[mode]
         for key in DIAGNOSTICS:
-            self._diag_sums[key] = self._diag_sums.get(key, 0.0) + float(stats[key].double().sum())
-        self._diag_tokens += int(stats["ce"].numel())
+            sums[key] = sums.get(key, 0.0) + float(stats[key].double().sum())
+        self._diag_tokens[mode] += int(stats["ce"].numel())
 
     def log(self, logs: dict, *args, **kwargs) -> None:
-        if self._diag_tokens and "loss" in logs:
-            for key in DIAGNOSTICS:
-                logs[f"ts2/{key}"] = round(self._diag_sums[key] / self._diag_tokens, 5)
-            self._diag_sums, self._diag_tokens = {}, 0
+        for training, (marker, prefix) in ((True, ("loss", "ts2/")), (False, ("eval_loss", "eval_ts2/"))):
+            if self._diag_tokens[training] and marker in logs:
+                for key in DIAGNOSTICS:
+                    logs[prefix + key] = round(self._diag_sums[training][key] / self._diag_tokens[training], 5)
+                self._diag_sums[training], self._diag_tokens[training] = {}, 0
         super().log(logs, *args, **kwargs)
