@@ -25,9 +25,11 @@ TRAIN_CONFIGS = [(v, 2048) for v in (32000, 128256)]
 # (rounds, runs per process).  Methods compared with each other run in alternating fresh processes,
 # round after round, and keep their best time, so a slow spell on this shared machine hits both.
 REPEATS = {"authors": (1, 1), "torch_ce": (2, 2), "ts2": (2, 2), "ce_path": (2, 1), "ts2_fused": (2, 1),
-           "hf_ce": (2, 1), "ts2_unfused": (2, 1), "hf_loop": (1, 1), "batched": (1, 1)}
+           "hf_ce": (2, 1), "ts2_unfused": (2, 1), "hf_loop": (1, 1), "batched": (1, 1),
+           "fsdp_unfused": (2, 2), "fsdp_fused": (2, 2)}
 REAL_TRAIN_CONFIGS = [(16,)]  # chats per step, ~50 tokens each, like the demo's
 SAMPLING_CONFIGS = [(32, 16, 32)]  # prompts, samples per prompt, new tokens per sample
+FSDP_CONFIGS = [(32000, 1024)]  # vocabulary, tokens per process (2 processes)
 
 
 class Suite:
@@ -62,10 +64,16 @@ def sampling_groups(quick: bool):
         yield ("hf_loop", "batched"), config
 
 
+def fsdp_groups(quick: bool):
+    for config in FSDP_CONFIGS:
+        yield ("fsdp_unfused", "fsdp_fused"), config
+
+
 SUITES = [Suite("losses", "loss_bench.py", ("vocab", "tokens", "logits"), loss_groups),
           Suite("train_step", "train_bench.py", ("vocab", "tokens"), train_groups),
           Suite("real_train_step", "real_model_bench.py", ("batch",), real_train_groups),
-          Suite("sampling", "real_model_bench.py", ("prompts", "n", "new_tokens"), sampling_groups)]
+          Suite("sampling", "real_model_bench.py", ("prompts", "n", "new_tokens"), sampling_groups),
+          Suite("fsdp_step", "fsdp_bench.py", ("vocab", "tokens"), fsdp_groups)]
 
 
 def machine() -> dict:

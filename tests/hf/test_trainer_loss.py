@@ -177,3 +177,39 @@ def test_fsdp2_two_processes_keep_the_fused_path_and_match_one_process(tmp_path)
                                                  num_key_value_heads=2, max_position_embeddings=64,
                                                  pad_token_id=0, tie_word_embeddings=False)).state_dict()
     assert max((first[k] - initial[k]).abs().max() for k in first) > 1e-3  # training moved the weights
+
+
+def test_trl_sft_trainer_on_the_fused_path(tmp_path, llama_dir):
+    """TS2SFTTrainer: TRL's SFTTrainer (completion-only masks from prompt/completion data) with the ts2
+    loss inside the forward: the loss and gradients of a batch equal the unfused ts2 loss of the
+    logits, and the loss falls over steps."""
+    from trl import SFTConfig
+
+    from ts2.hf import shift_labels
+    from ts2.hf.trl import TS2SFTTrainer
+
+    tok = tf.AutoTokenizer.from_pretrained(llama_dir)
+    records = [r for r in addition_records(128) if "prompt" in r]
+    data = Dataset.from_list(records)
+    config = SFTConfig(output_dir=str(tmp_path), max_steps=12, per_device_train_batch_size=8, learning_rate=3e-3,
+                       logging_steps=3, report_to="none", save_strategy="no", max_length=64, bf16=False)
+    model = tf.AutoModelForCausalLM.from_pretrained(llama_dir)
+    trainer = TS2SFTTrainer(model=model, args=config, train_dataset=data, processing_class=tok, loss="ts2")
+    batch = next(iter(trainer.get_train_dataloader()))
+    assert (batch["labels"] == -100).any() and (batch["labels"] != -100).any()  # prompt tokens masked
+    reference = tf.AutoModelForCausalLM.from_pretrained(llama_dir).train()
+    n = int((batch["labels"][:, 1:] != -100).sum())
+    logits = reference(input_ids=batch["input_ids"], attention_mask=batch.get("attention_mask")).logits
+    expected = get_loss("ts2")(logits, shift_labels(batch["labels"]), n)
+    expected.backward()
+    trainer.model.train()
+    loss = trainer.compute_loss(trainer.model, dict(batch), num_items_in_batch=n)
+    torch.testing.assert_close(loss, expected, rtol=1e-5, atol=1e-6)
+    loss.backward()
+    grads = dict(reference.named_parameters())
+    for name, param in trainer.model.named_parameters():
+        torch.testing.assert_close(param.grad, grads[name].grad, rtol=1e-4, atol=1e-6, msg=name)
+    trainer.model.zero_grad()
+    trainer.train()
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    assert len(losses) >= 3 and losses[-1] < losses[0], losses
