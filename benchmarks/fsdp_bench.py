@@ -17,7 +17,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 HIDDEN, LAYERS, SEQ, PROCESSES = 256, 4, 512, 2
 
@@ -26,7 +25,7 @@ def worker(method: str, vocab: int, tokens: int, reps: int) -> dict | None:
     import torch
     import torch.distributed as dist
     import transformers as tf
-    from loss_bench import _reset_peak, _rss_bytes
+    from loss_bench import time_steps
     from torch.distributed.fsdp import fully_shard
 
     from ts2 import get_loss
@@ -62,18 +61,7 @@ def worker(method: str, vocab: int, tokens: int, reps: int) -> dict | None:
         (loss * world).backward()
         optimizer.step()
 
-    step()
-    rss_before = _rss_bytes("VmRSS")
-    _reset_peak()
-    times = []
-    for i in range(reps):
-        dist.barrier()
-        start = time.perf_counter()
-        step()
-        dist.barrier()
-        times.append(time.perf_counter() - start)
-        if i == 0:
-            peak = _rss_bytes("VmHWM") - rss_before
+    times, peak = time_steps(step, reps, sync=dist.barrier)
     peaks = torch.tensor([float(peak)])
     dist.all_reduce(peaks, op=dist.ReduceOp.MAX)
     dist.destroy_process_group()

@@ -40,6 +40,27 @@ def _reset_peak() -> None:
         f.write("5")
 
 
+def time_steps(step, reps: int, sync=None) -> tuple[list[float], int]:
+    """Run ``step`` once to warm up (optimizer state, allocator pools), then ``reps`` timed times;
+    returns the times and the peak extra RSS of the first timed step over the RSS before it.
+    ``sync`` (e.g. a process-group barrier) runs before and after each timed step."""
+    step()
+    rss_before = _rss_bytes("VmRSS")
+    _reset_peak()
+    times, peak = [], 0
+    for i in range(reps):
+        if sync:
+            sync()
+        start = time.perf_counter()
+        step()
+        if sync:
+            sync()
+        times.append(time.perf_counter() - start)
+        if i == 0:
+            peak = _rss_bytes("VmHWM") - rss_before
+    return times, peak
+
+
 def authors_sparsemax_plus(logits, target, alpha=0.25, temperature=1.0):
     import entmax
 

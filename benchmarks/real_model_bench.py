@@ -25,7 +25,7 @@ import tempfile
 import time
 
 import torch
-from loss_bench import THREADS, _reset_peak, _rss_bytes
+from loss_bench import THREADS, time_steps
 
 QUESTIONS = ["Name a fruit.", "Give me a colour.", "Can you name a bird?", "Tell me a sport.", "Pick a vehicle.",
              "What is the opposite of hot?", "Name a country.", "Say a vegetable."]
@@ -64,19 +64,10 @@ def train_worker(method: str, batch: int, reps: int = 2) -> dict:
         loss.backward()
         optimizer.step()
 
-    step()
-    rss_before = _rss_bytes("VmRSS")
-    _reset_peak()
-    times = []
-    for i in range(reps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-        if i == 0:
-            peak = _rss_bytes("VmHWM")
+    times, peak = time_steps(step, reps)
     tokens = int(inputs["input_ids"].numel())
     return {"method": method, "model": "SmolLM2-135M-Instruct", "batch": batch, "tokens": tokens,
-            "time_s": min(times), "times_s": times, "peak_extra_bytes": peak - rss_before,
+            "time_s": min(times), "times_s": times, "peak_extra_bytes": peak,
             "logits_bytes": tokens * model.config.vocab_size * 4}
 
 
@@ -114,7 +105,7 @@ def sample_worker(method: str, prompts: int, n: int, new_tokens: int) -> dict:
     assert generated == prompts * n * new_tokens, generated
     return {"method": method, "model": "SmolLM2-135M-Instruct", "prompts": prompts, "n": n, "new_tokens": new_tokens,
             "device": "cpu", "threads": THREADS, "time_s": seconds, "times_s": [seconds],
-            "tokens_per_s": generated / seconds, "peak_extra_bytes": 0, "logits_bytes": 1}
+            "tokens_per_s": generated / seconds}
 
 
 if __name__ == "__main__":

@@ -108,7 +108,8 @@ def merge(rounds: list[dict]) -> dict:
     row = dict(rounds[0])
     row["times_s"] = [t for r in rounds for t in r["times_s"]]
     row["time_s"] = min(row["times_s"])
-    row["peak_extra_bytes"] = max(r["peak_extra_bytes"] for r in rounds)
+    if "peak_extra_bytes" in row:  # sampling rows measure throughput, not memory
+        row["peak_extra_bytes"] = max(r["peak_extra_bytes"] for r in rounds)
     return row
 
 
@@ -158,7 +159,9 @@ def run_suite(suite: Suite, args) -> None:
                 rounds[m].append(measure(suite.script, m, config))
         for m in methods:
             row = merge(rounds[m])
-            print(f"  {m} {row['time_s']:.3f}s ({row['peak_extra_bytes'] / row['logits_bytes']:.2f}x logits)",
+            extra = (f"{row['peak_extra_bytes'] / row['logits_bytes']:.2f}x logits" if "logits_bytes" in row
+                     else f"{row['tokens_per_s']:.1f} tokens/s")
+            print(f"  {m} {row['time_s']:.3f}s ({extra})",
                   end="", flush=True)
             data["rows"] = [r for r in data["rows"] if suite.key(r) != suite.key(row)] + [row]
         print(flush=True)

@@ -17,10 +17,9 @@ import json
 import os
 import sys
 import tempfile
-import time
 
 import torch
-from loss_bench import THREADS, _reset_peak, _rss_bytes
+from loss_bench import THREADS, time_steps
 
 HIDDEN, LAYERS, SEQ = 256, 4, 512
 
@@ -59,19 +58,10 @@ def build(method: str, vocab: int, tokens: int):
 def worker(method: str, vocab: int, tokens: int, reps: int = 2) -> dict:
     torch.set_num_threads(THREADS)
     step, model = build(method, vocab, tokens)
-    step()  # optimizer state and allocator pools exist before the measured step
-    rss_before = _rss_bytes("VmRSS")
-    _reset_peak()
-    times = []
-    for i in range(reps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-        if i == 0:
-            peak = _rss_bytes("VmHWM")
+    times, peak = time_steps(step, reps)
     return {"method": method, "vocab": vocab, "tokens": tokens, "logits": "train", "hidden": HIDDEN,
             "layers": LAYERS, "seq": SEQ, "time_s": min(times), "times_s": times,
-            "peak_extra_bytes": peak - rss_before, "logits_bytes": tokens * vocab * 4,
+            "peak_extra_bytes": peak, "logits_bytes": tokens * vocab * 4,
             "params": sum(p.numel() for p in model.parameters())}
 
 
