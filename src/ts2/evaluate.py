@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from .data import DataError
-from .formats import read_generations, read_jsonl
+from .formats import conversation, read_generations, read_jsonl
 from .metrics.answers import accuracy_report, extract_answer, reference_answer
 from .metrics.code import pass_at_k_report
 from .metrics.diversity import diversity_report
@@ -58,9 +58,7 @@ def conversation_texts(rows: list[dict], tokenizer_dir: str) -> list[list[str]]:
         prompt = row.get("prompt")
         if prompt is None:
             raise DataError(f"generations id {row['id']}: no 'prompt' to render the conversation with")
-        messages = prompt if isinstance(prompt, list) else [{"role": "user", "content": str(prompt)}]
-        groups.append([tok.apply_chat_template([*messages, {"role": "assistant", "content": r}], tokenize=False)
-                       for r in row["responses"]])
+        groups.append([tok.apply_chat_template(conversation(prompt, r), tokenize=False) for r in row["responses"]])
     return groups
 
 

@@ -66,6 +66,13 @@ def read_jsonl(path: str | Path, required: tuple[str, ...] = ()) -> list[dict]:
     return rows
 
 
+def conversation(prompt, response: str) -> list[dict]:
+    """A generations row's prompt (text, or a list of chat messages) followed by ``response`` as
+    the assistant's turn."""
+    messages = prompt if isinstance(prompt, list) else [{"role": "user", "content": str(prompt)}]
+    return [*messages, {"role": "assistant", "content": response}]
+
+
 def _generation_row(row, origin: str, index: int) -> dict:
     """ts2's {"id", "prompt", "responses"} from a ts2 row or an authors' {"prompt", "answer": [...]}."""
     if not isinstance(row, dict):

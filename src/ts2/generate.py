@@ -152,7 +152,7 @@ def read_prompts(path: str | Path, column: str | None = None, code_prompt: str =
         rows = read_table(path)
         prompts = _table_prompts(rows, list(rows[0]) if rows else [], column, str(path))
     else:
-        if ".jsonl" in path.suffixes:
+        if ".jsonl" in path.suffixes or ".json" in path.suffixes:  # incl. .json.gz (JSON lines)
             for origin, obj in iter_jsonl(path):
                 prompts.append(_prompt_from_object(obj, origin, origin.rsplit(":", 1)[1], code_prompt))
         else:

@@ -86,11 +86,11 @@ class NextTokenProbe:
     @torch.no_grad()
     def last_logits(self, sequences: list[list[int]], batch_size: int = 32) -> torch.Tensor:
         """Float32 logits [len(sequences), V] after the last token of each sequence (batched)."""
-        from .hf.decoding import _left_pad
+        from .hf.decoding import pad_batch
 
         out = []
         for start in range(0, len(sequences), batch_size):
-            ids, mask = _left_pad(sequences[start:start + batch_size], self.tokenizer.pad_token_id,
+            ids, mask = pad_batch(sequences[start:start + batch_size], self.tokenizer.pad_token_id,
                                   self.model.device)
             positions = (mask.cumsum(1) - 1).clamp_min(0)
             logits = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,

@@ -14,7 +14,7 @@ assistant turn (their evaluation_reward.py), which appends the template's assist
 from __future__ import annotations
 
 from .data import DataError
-from .formats import is_table, read_generations, read_jsonl, read_table, write_text_atomic
+from .formats import conversation, is_table, read_generations, read_jsonl, read_table, write_text_atomic
 from .metrics.reward import default_ns, reward_report, win_rate
 from .protocols import check_protocol
 
@@ -23,8 +23,7 @@ def reward_sequences(tokenizer, prompt, responses: list[str], protocol: str = "t
     """Token ids of each (prompt, response) pair as the reward model reads it."""
     if tokenizer.chat_template is None:
         return [list(tokenizer(f"{prompt}{r}")["input_ids"]) for r in responses]
-    messages = prompt if isinstance(prompt, list) else [{"role": "user", "content": str(prompt)}]
-    return [list(tokenizer.apply_chat_template([*messages, {"role": "assistant", "content": r}], tokenize=True,
+    return [list(tokenizer.apply_chat_template(conversation(prompt, r), tokenize=True,
                                                add_generation_prompt=protocol == "paper", return_dict=True)
                  ["input_ids"]) for r in responses]
 
@@ -32,6 +31,8 @@ def reward_sequences(tokenizer, prompt, responses: list[str], protocol: str = "t
 def score_sequences(model, sequences: list[list[int]], batch_size: int = 8) -> list[float]:
     """The reward of each sequence: the score head at its last token (right padding)."""
     import torch
+
+    from .hf.decoding import pad_batch
 
     head = getattr(model, "score", None)  # decoder reward models; encoders pool the first token
     captured = {}
@@ -42,17 +43,12 @@ def score_sequences(model, sequences: list[list[int]], batch_size: int = 8) -> l
         with torch.no_grad():
             for start in range(0, len(sequences), batch_size):
                 chunk = sequences[start : start + batch_size]
-                width = max(len(s) for s in chunk)
-                ids = torch.full((len(chunk), width), pad, dtype=torch.long)
-                mask = torch.zeros((len(chunk), width), dtype=torch.long)
-                for row, seq in enumerate(chunk):
-                    ids[row, : len(seq)] = torch.tensor(seq)
-                    mask[row, : len(seq)] = 1
-                out = model(input_ids=ids.to(model.device), attention_mask=mask.to(model.device))
+                ids, mask = pad_batch(chunk, pad, model.device, side="right")
+                out = model(input_ids=ids, attention_mask=mask)
                 if head is None:
                     values = out.logits[:, 0]
                 else:
-                    last = (mask.sum(dim=1) - 1).to(model.device)
+                    last = mask.sum(dim=1) - 1
                     values = captured["values"][torch.arange(len(chunk), device=model.device), last, 0]
                 scores.extend(values.float().tolist())
     finally:

@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 from statistics import fmean
 
-from ..formats import write_json_atomic
+from ..formats import read_generations, write_json_atomic
 from ..metrics.answer_sets import prompt_scores
 from ..metrics.bootstrap import mean_ci, paired_diff_ci
 
@@ -29,7 +29,7 @@ TABLE_METRICS = ("accuracy", "coverage", "pass@1", "distinct_1", "self_bleu", "i
 
 
 def _read_samples(path: Path) -> dict[str, list[str]]:
-    return {str(row["id"]): row["responses"] for row in map(json.loads, path.read_text().splitlines())}
+    return {str(row["id"]): row["responses"] for row in read_generations(path)}
 
 
 def per_prompt_scores(cfg, out: Path, prompts: list[dict], temperature) -> dict[str, dict[str, dict]]:

@@ -56,13 +56,15 @@ class Sample:
     ranks: list = field(default_factory=list)
 
 
-def _left_pad(prompts: list[list[int]], pad_id: int, device):
-    width = max(len(p) for p in prompts)
-    ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(prompts), width), dtype=torch.long)
-    for i, p in enumerate(prompts):
-        ids[i, width - len(p):] = torch.tensor(p, dtype=torch.long)
-        mask[i, width - len(p):] = 1
+def pad_batch(sequences: list[list[int]], pad_id: int, device, side: str = "left"):
+    """(ids, attention_mask) [B, longest] of token-id lists padded with ``pad_id`` on ``side``."""
+    width = max(len(s) for s in sequences)
+    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for i, seq in enumerate(sequences):
+        span = slice(width - len(seq), width) if side == "left" else slice(0, len(seq))
+        ids[i, span] = torch.tensor(seq, dtype=torch.long)
+        mask[i, span] = 1
     return ids.to(device), mask.to(device)
 
 
@@ -76,7 +78,7 @@ def sample_prompts(model, prompts: list[list[int]], keys: list[list[int]], decod
     """
     device = model.device
     n = [len(k) for k in keys]
-    ids, mask = _left_pad(prompts, pad_id, device)
+    ids, mask = pad_batch(prompts, pad_id, device)
     positions = (mask.cumsum(1) - 1).clamp_min(0)
     cache = DynamicCache(config=model.config)
     out = model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache,

@@ -23,7 +23,7 @@ from ..ops.fused_linear import fused_linear_loss
 from ..ops.losses import sparsemax_plus_rows_fn, token_diagnostics
 from .fused_forward import check_fused_support, enable_fused_loss, shift_labels
 
-__all__ = ["TS2Trainer", "causal_lm_loss_func", "shift_labels"]
+__all__ = ["TS2Trainer", "causal_lm_loss_func", "loss_in_forward", "shift_labels"]
 
 DIAGNOSTICS = ("support_size", "out_of_support_mass", "clamped", "entropy", "ce")
 
@@ -35,6 +35,21 @@ def causal_lm_loss_func(loss: RowLoss):
         return loss(outputs.logits, shift_labels(labels, loss.ignore_index), num_items_in_batch)
 
     return compute_loss_func
+
+
+def loss_in_forward(trainer: Trainer, model, inputs: dict, num_items_in_batch=None):
+    """(loss, outputs) of a model whose forward computes the fused loss from the labels
+    (``enable_fused_loss``), scaled as ``Trainer.compute_loss`` scales a model's own loss:
+    ``num_items_in_batch`` counts every process's tokens and the gradients are averaged."""
+    inputs = dict(inputs)
+    if num_items_in_batch is not None:
+        inputs["num_items_in_batch"] = num_items_in_batch
+    outputs = model(**inputs)
+    loss = outputs.loss
+    if trainer.args.average_tokens_across_devices and num_items_in_batch is not None:
+        loss = loss * (trainer.accelerator.num_processes // trainer.get_tp_size() if trainer.args.n_gpu <= 1
+                       else trainer.args.n_gpu)
+    return loss, outputs
 
 
 class TS2Trainer(Trainer):
@@ -85,16 +100,7 @@ class TS2Trainer(Trainer):
         if not self._use_fused(model):
             return super().compute_loss(model, inputs, return_outputs=return_outputs,
                                         num_items_in_batch=num_items_in_batch)
-        # The model's forward computes the fused loss from the labels (enable_fused_loss).
-        inputs = dict(inputs)
-        if num_items_in_batch is not None:
-            inputs["num_items_in_batch"] = num_items_in_batch
-        outputs = model(**inputs)
-        loss = outputs.loss
-        if self.args.average_tokens_across_devices and num_items_in_batch is not None:
-            # as Trainer.compute_loss: N counts every process's tokens, and gradients are averaged
-            loss = loss * (self.accelerator.num_processes // self.get_tp_size() if self.args.n_gpu <= 1
-                           else self.args.n_gpu)
+        loss, outputs = loss_in_forward(self, model, inputs, num_items_in_batch)
         return (loss, outputs) if return_outputs else loss
 
     def _fused_diagnostics(self, hidden, weight, bias, target) -> None:

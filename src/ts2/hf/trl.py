@@ -8,8 +8,8 @@ logits, one forward per step (TRL's ``compute_loss_func`` route runs two and kee
 
 TRL's per-step ``entropy`` and ``mean_token_accuracy`` metrics need the logits and are dropped on
 this path, and ts2's own ``ts2/*`` diagnostics are TS2Trainer's (not logged here).  The loss is
-sum / ``num_items_in_batch`` (all processes' tokens, times the process count as TRL and
-Transformers do), so gradient accumulation and DDP match one large batch.
+sum / ``num_items_in_batch``, scaled as ``Trainer.compute_loss`` scales it (times the process
+count, or the GPU count under DataParallel), so gradient accumulation and DDP match one large batch.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from trl import SFTTrainer
 
 from ..losses import RowLoss, get_loss
 from .fused_forward import enable_fused_loss
+from .trainer import loss_in_forward
 
 
 class TS2SFTTrainer(SFTTrainer):
@@ -29,13 +30,7 @@ class TS2SFTTrainer(SFTTrainer):
         enable_fused_loss(self.accelerator.unwrap_model(self.model), self.ts2_loss)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        inputs = {**inputs, "use_cache": False}
         if "labels" not in inputs:
             raise ValueError("TS2SFTTrainer needs labels in every batch (TRL's collator provides them)")
-        if num_items_in_batch is not None:
-            inputs["num_items_in_batch"] = num_items_in_batch
-        outputs = model(**inputs)
-        loss = outputs.loss
-        if self.args.average_tokens_across_devices and num_items_in_batch is not None:
-            loss = loss * (self.accelerator.num_processes // self.get_tp_size())
+        loss, outputs = loss_in_forward(self, model, {**inputs, "use_cache": False}, num_items_in_batch)
         return (loss, outputs) if return_outputs else loss
