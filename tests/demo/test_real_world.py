@@ -24,13 +24,13 @@ def test_sft_data_never_shows_heldout_categories_or_unseen_phrasings():
             assert real_world.open_question(category, phrasing) not in prompts
     answers = {}
     for category in parts["sft_open"]:
-        first_three = answer_lists.OPEN_CATEGORIES[category][1][:3]
+        first_three = real_world.sft_answers(category)
         for phrasing in real_world.SFT_PHRASINGS:
             record = next(r for r in records if r["messages"][0]["content"] == real_world.open_question(category,
                                                                                                           phrasing))
             assert record["messages"][1]["content"] in first_three
             answers.setdefault(category, []).append(record["messages"][1]["content"])
-    assert sum(a == answer_lists.OPEN_CATEGORIES[c][1][0] for c, v in answers.items() for a in v) > 15
+    assert sum(a == real_world.sft_answers(c)[0] for c, v in answers.items() for a in v) > 15
 
 
 def test_eval_prompts_and_their_valid_answers():
@@ -48,3 +48,23 @@ def test_eval_prompts_and_their_valid_answers():
     for row in rows:
         assert row["prompt"].endswith(answer_lists.ANSWER_FORMAT)
         assert row["kind"] == "closed" or len(row["valid"]) >= 16
+
+
+def test_v2_lists_accept_what_v1_missed_and_group_spellings():
+    rows = {r["category"]: r for r in real_world.eval_prompts() if r["kind"] == "open"}
+    from ts2.metrics.answer_sets import answer_key
+
+    country, animal = answer_key(rows["country"]["valid"]), answer_key(rows["animal"]["valid"])
+    assert country["uk"] == country["united kingdom"] and country["us"] == country["usa"] == "united states"
+    assert {"ostrich", "snail", "salmon"} <= set(animal) and animal["dogs"] == animal["dog"] == "dog"
+    assert answer_key(rows["element"]["valid"])["fe"] == "iron"
+    # the first three answers (SFT's) are single answers with their listed first spelling
+    for category in real_world.splits()["sft_open"]:
+        assert real_world.sft_answers(category) == [a.split("|")[0] for a in
+                                                    answer_lists.OPEN_CATEGORIES[category][1][:3]]
+        assert rows[category]["sft_answers"] == real_world.sft_answers(category)
+    assert all(rows[c]["sft_answers"] is None for c in real_world.splits()["heldout_open"])
+    # no spelling belongs to two answers of a category
+    for category, (_, answers) in answer_lists.OPEN_CATEGORIES.items():
+        spellings = [s.casefold() for a in answers for s in a.split("|")]
+        assert len(spellings) == len(set(spellings)), category

@@ -4,6 +4,13 @@ closed questions with their accepted answers.
 The first three entries of each open list are the only answers the SFT data uses (weights
 0.6 / 0.3 / 0.1); every entry is a valid answer at evaluation.  Lists aim to be complete for
 common answers; a true answer missing from a list is scored invalid (for every method alike).
+
+Protocol v2 review (issue 15, frozen before any v2 result was seen): ``V2_ADDED`` holds answers a
+reasonable person would accept that v1 lacked (UK, US, ostrich, snail, salmon, ...); spellings of
+one answer are grouped (``SAME_ANSWER``, regular and irregular plurals of common nouns), so that
+"USA" and "United States", or "Dog" and "Dogs", count as one answer when diversity is measured.
+A grouped entry is written "Spelling|Other spelling" (the ``ts2 compare`` format for one answer
+with several spellings); its first spelling is the one SFT uses.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ def _words(text: str) -> tuple[str, ...]:
 
 
 # name -> (noun phrase with its article, answers)
-OPEN_CATEGORIES: dict[str, tuple[str, tuple[str, ...]]] = {
+_V1_CATEGORIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "fruit": ("a fruit", _words(
         "Apple, Banana, Orange, Mango, Grape, Strawberry, Pear, Peach, Cherry, Pineapple, Watermelon, Lemon, "
         "Lime, Kiwi, Plum, Apricot, Blueberry, Raspberry, Blackberry, Papaya, Melon, Cantaloupe, Honeydew, "
@@ -167,6 +174,291 @@ OPEN_CATEGORIES: dict[str, tuple[str, tuple[str, ...]]] = {
         "Cart, Wagon, Rickshaw, Tricycle, Unicycle, Moped, Caravan, Camper, RV, Hovercraft, Blimp, Airship, "
         "Cable car, Monorail, Police car, Race car, Sports car, Convertible, Sedan, Hatchback, Coach, "
         "Motorbike, Raft, Dinghy, Gondola")),
+}
+
+V2_ADDED: dict[str, str] = {
+    "fruit": "Blackcurrant, Redcurrant, Sultana, Tamarind, Ackee, Breadfruit, Feijoa, Cherimoya, Custard apple, "
+             "Soursop, Longan, Jujube, Yuzu, Bilberry, Huckleberry, Cloudberry, Lingonberry, Acai, Physalis, "
+             "Pitaya, Blood orange, Satsuma, Ugli fruit, Berry, Tangelo, Citron, Medlar, Salak",
+    "animal": "Snail, Salmon, Ostrich, Tuna, Trout, Cod, Eel, Worm, Earthworm, Slug, Squid, Starfish, Shrimp, "
+              "Prawn, Oyster, Clam, Mussel, Beetle, Ladybug, Ladybird, Fly, Mosquito, Wasp, Moth, Grasshopper, "
+              "Cricket, Caterpillar, Scorpion, Toad, Newt, Salamander, Iguana, Chameleon, Gecko, Python, Cobra, "
+              "Viper, Hawk, Pigeon, Crow, Sparrow, Turkey, Peacock, Flamingo, Emu, Vulture, Guinea pig, Gerbil, "
+              "Chinchilla, Wombat, Possum, Opossum, Tapir, Warthog, Wildebeest, Okapi, Mongoose, Jackal, Coyote, "
+              "Dingo, Manatee, Narwhal, Orca, Killer whale, Sea lion, Puppy, Kitten, Lamb, Pony, Bull, Puma, "
+              "Mink, Stoat, Vole, Shrew, Hippo, Rhino, Chimp, Insect, Reptile, Mammal, Goldfish, Parakeet, "
+              "Swan, Dove, Hen, Rooster, Calf, Piglet, Stallion, Mare, Bunny, Kitty, Polar bear, Grizzly bear, "
+              "Brown bear, Blue whale, Sea turtle, Seahorse, Clownfish, Stingray, Hummingbird, Tarantula",
+    "colour": "Light blue, Dark blue, Light green, Dark green, Pale blue, Royal blue, Baby blue, Sea green, "
+              "Forest green, Olive green, Lime green, Hot pink, Baby pink, Cherry red, Brick red, Rust, Terracotta, "
+              "Sand, Sepia, Jade, Cerulean, Ultramarine, Prussian blue, Ebony, Jet black, Off-white, Eggshell, "
+              "Pearl, Platinum, Honey, Caramel, Chocolate, Coffee, Mocha, Apricot, Tangerine, Lemon, "
+              "Canary yellow, Orchid, Amethyst, Aubergine, Raspberry, Blush, Champagne, Brass, Gunmetal, Slate, "
+              "Steel blue, Denim, Aquamarine, Topaz, Auburn, Chestnut, Mahogany, Russet, Light pink, Dark red, "
+              "Neon green, Sky, Wine, Cinnamon",
+    "country": "UK, U.K., Britain, Great Britain, US, U.S., U.S.A., United States of America, Holland, "
+               "The Netherlands, Vatican City, San Marino, Liechtenstein, Andorra, Moldova, North Macedonia, "
+               "Macedonia, Bosnia and Herzegovina, Bosnia, Montenegro, Kosovo, Turkmenistan, Kyrgyzstan, "
+               "Tajikistan, Brunei, East Timor, Timor-Leste, Papua New Guinea, Samoa, Tonga, Bahamas, "
+               "The Bahamas, Barbados, Trinidad and Tobago, Belize, Guyana, Suriname, Mali, Niger, Chad, Somalia, "
+               "Eritrea, Djibouti, Rwanda, Burundi, Malawi, Mozambique, Botswana, Namibia, Lesotho, Eswatini, "
+               "Swaziland, Gabon, Congo, Democratic Republic of the Congo, DRC, Ivory Coast, Côte d'Ivoire, "
+               "Liberia, Sierra Leone, Guinea, Benin, Togo, Burkina Faso, Mauritania, Mauritius, Seychelles, "
+               "Maldives, Bahrain, United Arab Emirates, UAE, Palestine, Russian Federation, Türkiye, Turkiye, "
+               "Burma, Republic of Korea, Vanuatu, Solomon Islands, Kiribati, Tuvalu, Nauru, Palau, Grenada, "
+               "Dominica, Saint Lucia, Antigua and Barbuda, Cape Verde, South Sudan, Equatorial Guinea, Gambia, "
+               "Guinea-Bissau, Comoros, Central African Republic, Sao Tome and Principe, Northern Ireland",
+    "sport": "American football, Jogging, Hiking, Mountain biking, BMX, Motocross, Rally, NASCAR, Esports, "
+             "Paddleboarding, Kitesurfing, Windsurfing, Water skiing, Wakeboarding, Parkour, Bouldering, "
+             "Jiu-jitsu, Mixed martial arts, MMA, Muay Thai, Kung fu, Aikido, Sprinting, Long jump, High jump, "
+             "Pole vault, Javelin, Discus, Shot put, Hammer throw, Decathlon, Heptathlon, Pentathlon, "
+             "Orienteering, Fishing, Racquetball, Pickleball, Padel, Rounders, Gaelic football, "
+             "Australian rules football, Kabaddi, Bandy, Floorball, Korfball, Croquet, Bocce, Petanque, "
+             "Cheerleading, Ski jumping, Cross-country skiing, Speed skating, Skeleton, Freestyle skiing, "
+             "Formula One, F1, Martial arts, Jumping, Horse riding, Horseback riding, Riding, Mountaineering, "
+             "Field hockey, Beach volleyball, Baseketball, Softball, Trampolining, Synchronized swimming, "
+             "Hurdles, Yoga",
+    "instrument": "Drum, Bell, Bells, Gong, Chimes, Cowbell, Woodblock, Theremin, Hurdy-gurdy, Bagpipe, "
+                  "Sousaphone, Flugelhorn, Alto saxophone, Tenor saxophone, Contrabassoon, English horn, "
+                  "Cor anglais, Pipe organ, Electric piano, Grand piano, Clavichord, Kalimba, Mbira, Steelpan, "
+                  "Oud, Bouzouki, Charango, Shakuhachi, Guzheng, Pipa, Santoor, Sarod, Veena, Harmonium, "
+                  "Concertina, Tin whistle, Penny whistle, Fife, Panpipes, Bodhran, Cajon, Timbales, Guiro, "
+                  "Claves, Washboard, Jaw harp, Drum kit, Drum set, Keytar, Electric bass, Contrabass, "
+                  "Upright bass, Sax, Tom-tom, Hi-hat, Spinet, Autoharp, Shofar, Vuvuzela",
+    "job": "Software developer, Web developer, Data analyst, Physiotherapist, Social worker, Counselor, "
+           "Psychiatrist, Construction worker, Bricklayer, Roofer, Flight attendant, Air traffic controller, "
+           "Train driver, Rancher, Lumberjack, Barista, Sommelier, Dishwasher, Housekeeper, Maid, Babysitter, "
+           "Tutor, Principal, Headteacher, Biologist, Chemist, Physicist, Mathematician, Statistician, "
+           "Geologist, Astronomer, Archaeologist, Historian, Auditor, Stockbroker, Financial advisor, "
+           "Insurance agent, Attorney, Paralegal, Detective, Police, Cop, Fireman, Mailman, Physician, Guard, "
+           "Bodyguard, Spy, Diplomat, Ambassador, Mayor, President, Senator, Civil servant, Clerk, "
+           "Administrator, CEO, Executive, Salesman, Shop assistant, Delivery driver, Courier, Chauffeur, "
+           "Civil engineer, Mechanical engineer, Electrical engineer, Interior designer, Graphic designer, "
+           "Fashion designer, Model, Actress, Director, Producer, Composer, Conductor, DJ, Comedian, "
+           "Magician, Clown, Animator, Illustrator, Sculptor, Poet, Novelist, Blogger, Reporter, News anchor, "
+           "Cameraman, Optometrist, Caregiver, Lab technician, Radiologist, Anesthesiologist, Pediatrician, "
+           "Park ranger, Lifeguard, Personal trainer, Referee, Footballer, Jockey, Monk, Nun, Rabbi, Imam, "
+           "Pastor, Minister, Missionary, Seamstress, Shoemaker, Cobbler, Blacksmith, Potter, Jeweller, "
+           "Watchmaker, Brewer, Winemaker, Beekeeper, Landscaper, Custodian, Garbage collector, Decorator, "
+           "Warehouse worker, Factory worker, Machinist, Captain, Stewardess, Hairstylist, Stylist, "
+           "Beautician, Makeup artist, Massage therapist, Dietitian, Nutritionist, Surveyor, Pilot, "
+           "Web designer, Game developer, Coder, Computer programmer, IT technician, Mechanic, Carpenter",
+    "vegetable": "Sweet pepper, Red pepper, Green pepper, Chili pepper, Chilli, Maize, Romaine, Iceberg lettuce, "
+                 "Broad bean, Kidney bean, Black bean, Soybean, Runner bean, String bean, Snow pea, "
+                 "Sugar snap pea, Celeriac, Horseradish, Wasabi, Water chestnut, Bamboo shoot, Bean sprouts, "
+                 "Alfalfa, Pak choi, Napa cabbage, Red cabbage, Savoy cabbage, Butternut squash, Acorn squash, "
+                 "Gourd, Bitter melon, Marrow, Cress, Sorrel, Mustard greens, Turnip greens, Olive, Plantain, "
+                 "Green onion, Green bean, Capsicum, Jalapeno, Red onion, Radicchio, Lettuce, Courgettes",
+    "element": "Aluminum, Sulphur, Cesium, Be, B, F, Ne, Mg, Al, Si, P, S, Cl, Ar, K, Ca, Zn, Pb, Hg, Sn, U, Pt",
+    "capital": "Washington DC, Washington D.C, DC, Nur-Sultan, Vatican City, San Marino, Vaduz, Andorra la Vella, "
+               "Chisinau, Skopje, Sarajevo, Podgorica, Pristina, Ashgabat, Bishkek, Dushanbe, "
+               "Bandar Seri Begawan, Dili, Port Moresby, Apia, Nassau, Bridgetown, Port of Spain, Belmopan, "
+               "Georgetown, Paramaribo, Bamako, Niamey, N'Djamena, Mogadishu, Asmara, Djibouti, Kigali, Gitega, "
+               "Lilongwe, Maputo, Gaborone, Windhoek, Maseru, Mbabane, Libreville, Brazzaville, Yamoussoukro, "
+               "Monrovia, Freetown, Conakry, Porto-Novo, Lome, Ouagadougou, Nouakchott, Port Louis, Male, "
+               "Manama, Bogotá, Brasília, Asunción, Reykjavík, Yaoundé, San José, Belfast, Juba, Malabo, "
+               "Banjul, Bissau, Moroni, Bangui, Praia, Sri Jayawardenepura Kotte",
+    "bird": "Blue tit, Great tit, Goldfinch, Bullfinch, Chaffinch, Greenfinch, Nuthatch, Treecreeper, Dunnock, "
+            "Yellowhammer, Skylark, Lapwing, Curlew, Plover, Avocet, Oystercatcher, Snipe, Woodcock, Coot, "
+            "Moorhen, Grebe, Bittern, Spoonbill, Hornbill, Roadrunner, Kookaburra, Lyrebird, Bird of paradise, "
+            "Cassowary, Rhea, Kakapo, Kea, Lovebird, Cockatiel, Mynah, Hoopoe, Bee-eater, Shrike, Drongo, "
+            "Weaver, Sunbird, Tanager, Grosbeak, Junco, Grackle, Meadowlark, Nightjar, Frigatebird, Gannet, "
+            "Booby, Petrel, Shearwater, Skua, Auk, Guillemot, Razorbill, Eider, Teal, Pintail, Merganser, "
+            "Canada goose, Snowy owl, Golden eagle, Red-tailed hawk, Peregrine falcon, Harrier, Goshawk, "
+            "Sparrowhawk, Secretary bird, Budgerigar, Red robin, Blue tit, Songbird, Raptor, Waxwing",
+    "flower": "Bluebonnet, Black-eyed Susan, Bleeding heart, Buddleia, Calla lily, Canna, Clematis, Columbine, "
+              "Coneflower, Echinacea, Gentian, Goldenrod, Hollyhock, Impatiens, Jonquil, Lantana, Lobelia, "
+              "Mimosa, Nasturtium, Oleander, Passionflower, Phlox, Poinsettia, Rhododendron, Salvia, "
+              "Sweet William, Thistle, Trillium, Wallflower, Yarrow, Alstroemeria, Anthurium, Bird of paradise, "
+              "Apple blossom, Orange blossom, Sakura, Blossom, Bluebell, Camomile, Chamomile, Cornflower, "
+              "Cosmos, Daisies, Lilies, Orchids, Sunflowers, Gerbera daisy, Pansies, Red rose, Fuchsia",
+    "clothing": "Pullover, Jersey, Sweatpants, Joggers, Chinos, Khakis, Capris, Culottes, Crop top, Camisole, "
+                "Bodysuit, Romper, Onesie, Pinafore, Sundress, Miniskirt, Maxi dress, Evening gown, "
+                "Wedding dress, Veil, Headscarf, Hijab, Turban, Bandana, Balaclava, Earmuffs, Fedora, Top hat, "
+                "Bowler hat, Cowboy hat, Sun hat, Baseball cap, Bow tie, Cravat, Suspenders, Braces, "
+                "Nightgown, Nightie, Boxers, Briefs, Panties, Knickers, Lingerie, Thong, Swim trunks, Wetsuit, "
+                "Flip-flops, Clogs, Moccasins, Espadrilles, Wellingtons, Wellies, Rain boots, Galoshes, "
+                "Stilettos, Pumps, Oxfords, Brogues, Mules, Anorak, Duffle coat, Trench coat, Peacoat, "
+                "Bomber jacket, Leather jacket, Denim jacket, Gilet, Body warmer, Dressing gown, Lab coat, "
+                "Scrubs, Toga, Hanbok, Cheongsam, Dirndl, Lederhosen, Kaftan, Caftan, Dashiki, Abaya, Burqa, "
+                "Leotard, Tutu, Tee, Tshirt, Tee shirt, Top, Trouser, Jean, Legging, Hat, Necktie, Sweatshirt",
+    "furniture": "Bed frame, Daybed, Four-poster bed, Waterbed, Chaise, Chesterfield, Pouf, Pouffe, Tallboy, "
+                 "Commode, Washstand, Writing desk, Standing desk, Display cabinet, China cabinet, "
+                 "Curio cabinet, Wine rack, Shoe rack, Coat stand, Umbrella stand, Magazine rack, Room divider, "
+                 "Kitchen table, Picnic table, Patio chair, Deck chair, Sun lounger, Lounger, Garden bench, "
+                 "Porch swing, Changing table, Playpen, Bassinet, Sleeper sofa, Sectional, Murphy bed, "
+                 "Trundle bed, Canopy bed, Folding chair, Lounge chair, Wingback chair, Dining chair, Bar cart, "
+                 "Lectern, Plant stand, Drawers, Kitchen island, Easy chair, Sofa table, Double bed, "
+                 "Single bed, King-size bed, Sofa chair, Couch table, Table lamp, Floor lamp, Bedstead",
+    "body_part": "Forearm, Upper arm, Fist, Knuckle, Fingertip, Index finger, Pinky, Little finger, "
+                 "Ring finger, Middle finger, Big toe, Sole, Hamstring, Quadriceps, Biceps, Triceps, Abs, "
+                 "Glutes, Groin, Bottom, Tummy, Gut, Colon, Uterus, Womb, Ovary, Breast, Eyeball, Cornea, "
+                 "Temple, Scalp, Adam's apple, Larynx, Voice box, Tonsils, Uvula, Palate, Sinus, Diaphragm, "
+                 "Bone marrow, Cartilage, Vertebra, Sternum, Breastbone, Scapula, Shoulder blade, Tibia, Fibula, "
+                 "Humerus, Radius, Ulna, Patella, Clavicle, Coccyx, Tailbone, Jawbone, Mandible, Cheekbone, Gum, "
+                 "Feet, Hands, Eyes, Ears, Arms, Legs, Body, Organ, Limb, Joint, Skeleton, Backbone, Bowel",
+    "vehicle": "Automobile, Electric car, Double-decker bus, School bus, Minibus, Trolleybus, Cement mixer, "
+               "Dump truck, Tow truck, Garbage truck, Semi, Semi-truck, Tractor trailer, Ice cream van, "
+               "Camper van, Motorhome, Quad bike, ATV, Go-kart, Dune buggy, Golf cart, Electric scooter, E-bike, "
+               "Tandem, Mountain bike, Penny-farthing, Stagecoach, Chariot, Bullet train, Steam train, "
+               "Locomotive, Freight train, Light rail, Funicular, Chairlift, Ski lift, Jet ski, Rowboat, "
+               "Motorboat, Fishing boat, Tugboat, Barge, Cargo ship, Container ship, Tanker, Cruise ship, "
+               "Ocean liner, Warship, Battleship, Aircraft carrier, Catamaran, Pedalo, Paddle boat, Airliner, "
+               "Jet plane, Jetliner, Biplane, Seaplane, Fighter jet, Drone, Zeppelin, Spacecraft, Rover, "
+               "Wheelchair, Stroller, Pram, Tuk-tuk, Auto rickshaw, Pedicab, Trailer, Snowplow, Humvee, Metro, "
+               "Aircraft, Cycle, Automobile, Motor car, Underground, Tube, Railcar",
+}
+
+# Spellings of one answer, per category (v2 review): each group counts as one answer.
+SAME_ANSWER: dict[str, tuple[str, ...]] = {
+    "country": (
+        "United Kingdom|UK|U.K.|Britain|Great Britain",
+        "United States|USA|US|U.S.|U.S.A.|United States of America|America", "Netherlands|The Netherlands|Holland",
+        "Czech Republic|Czechia", "Turkey|Türkiye|Turkiye", "Myanmar|Burma", "Russia|Russian Federation",
+        "South Korea|Republic of Korea", "Ivory Coast|Côte d'Ivoire", "Eswatini|Swaziland",
+        "East Timor|Timor-Leste", "United Arab Emirates|UAE", "Bahamas|The Bahamas",
+        "Bosnia and Herzegovina|Bosnia", "North Macedonia|Macedonia", "Democratic Republic of the Congo|DRC",
+    ),
+    "colour": (
+        "Gray|Grey",
+    ),
+    "element": (
+        "Aluminium|Aluminum", "Sulfur|Sulphur", "Caesium|Cesium", "Hydrogen|H", "Helium|He", "Lithium|Li",
+        "Beryllium|Be", "Boron|B", "Carbon|C", "Nitrogen|N", "Oxygen|O", "Fluorine|F", "Neon|Ne", "Sodium|Na",
+        "Magnesium|Mg", "Silicon|Si", "Phosphorus|P", "Chlorine|Cl", "Argon|Ar", "Potassium|K", "Calcium|Ca",
+        "Iron|Fe", "Copper|Cu", "Zinc|Zn", "Silver|Ag", "Tin|Sn", "Gold|Au", "Mercury|Hg", "Lead|Pb",
+        "Platinum|Pt", "Uranium|U",
+    ),
+    "capital": (
+        "Kyiv|Kiev", "New Delhi|Delhi", "Astana|Nur-Sultan",
+        "Washington|Washington D.C.|Washington DC|Washington D.C|DC", "Bogota|Bogotá", "Brasilia|Brasília",
+        "Asuncion|Asunción", "Reykjavik|Reykjavík", "Yaounde|Yaoundé", "San Jose|San José",
+    ),
+    "sport": (
+        "Table tennis|Ping pong", "Track and field|Athletics", "Formula 1|Formula One|F1",
+        "Mixed martial arts|MMA", "Horse riding|Horseback riding|Riding|Equestrian", "Ultimate frisbee|Frisbee",
+    ),
+    "instrument": (
+        "Drums|Drum", "Bagpipes|Bagpipe", "Steel drum|Steelpan", "Pan flute|Panpipes", "Saxophone|Sax",
+        "English horn|Cor anglais", "Double bass|Contrabass|Upright bass", "Drum kit|Drum set", "Bongo|Bongos",
+    ),
+    "job": (
+        "Police officer|Policeman|Police|Cop", "Firefighter|Fireman", "Postman|Mail carrier|Mailman",
+        "Flight attendant|Stewardess", "Doctor|Physician", "Veterinarian|Vet", "Waiter|Waitress",
+        "Lawyer|Attorney", "Actor|Actress", "Jeweler|Jeweller", "Janitor|Custodian", "Salesperson|Salesman",
+        "Programmer|Coder|Computer programmer", "Headteacher|Principal",
+    ),
+    "vegetable": (
+        "Corn|Sweetcorn|Maize", "Courgette|Zucchini", "Eggplant|Aubergine", "Arugula|Rocket",
+        "Spring onion|Scallion|Green onion", "Swede|Rutabaga", "Beetroot|Beet", "Bok choy|Pak choi",
+        "Chili|Chilli|Chili pepper", "Bell pepper|Sweet pepper|Capsicum", "Green beans|Green bean|String bean",
+    ),
+    "bird": (
+        "Seagull|Gull", "Budgie|Budgerigar", "Robin|Red robin",
+    ),
+    "flower": (
+        "Chamomile|Camomile", "Gerbera|Gerbera daisy",
+    ),
+    "clothing": (
+        "T-shirt|Tee|Tshirt|Tee shirt", "Pajamas|Pyjamas", "Kaftan|Caftan", "Wellingtons|Wellies|Rain boots",
+        "Suspenders|Braces", "Tie|Necktie", "Nightgown|Nightie",
+    ),
+    "furniture": (
+        "Pouf|Pouffe", "Bookshelf|Bookcase", "Sofa bed|Sleeper sofa", "Beanbag|Bean bag",
+    ),
+    "body_part": (
+        "Belly button|Navel", "Breastbone|Sternum", "Shoulder blade|Scapula", "Tailbone|Coccyx", "Kneecap|Patella",
+        "Collarbone|Clavicle", "Jawbone|Mandible", "Voice box|Larynx", "Womb|Uterus", "Pinky|Little finger",
+        "Spine|Backbone", "Esophagus|Oesophagus",
+    ),
+    "vehicle": (
+        "Bicycle|Bike|Cycle", "Motorcycle|Motorbike", "Airplane|Aeroplane|Plane|Aircraft", "Truck|Lorry",
+        "Fire truck|Fire engine", "Subway|Metro|Underground|Tube", "Car|Automobile|Motor car",
+        "Pickup truck|Pickup", "Streetcar|Tram|Trolley", "Spaceship|Spacecraft", "Camper|Camper van|RV|Motorhome",
+        "Semi|Semi-truck",
+    ),
+    "animal": (
+        "Hippopotamus|Hippo", "Rhinoceros|Rhino", "Chimpanzee|Chimp", "Ladybug|Ladybird", "Possum|Opossum",
+        "Orca|Killer whale", "Cougar|Puma", "Rabbit|Bunny", "Cat|Kitty",
+    ),
+}
+IRREGULAR_PLURALS = {"Mouse": "Mice", "Goose": "Geese", "Tooth": "Teeth", "Foot": "Feet", "Ox": "Oxen",
+                     "Wolf": "Wolves", "Calf": "Calves", "Knife": "Knives", "Louse": "Lice", "Man": "Men",
+                     "Potato": "Potatoes", "Tomato": "Tomatoes", "Mango": "Mangoes", "Hero": "Heroes",
+                     "Cactus": "Cacti", "Fungus": "Fungi", "Leaf": "Leaves", "Shelf": "Shelves",
+                     "Wife": "Wives", "Thief": "Thieves", "Child": "Children", "Person": "People"}
+# Common nouns: "Dogs" is as good an answer as "Dog" (a proper name such as a country takes no plural).
+PLURAL_CATEGORIES = ("fruit", "animal", "instrument", "job", "vegetable", "bird", "flower", "clothing",
+                     "furniture", "body_part", "vehicle")
+
+
+def plural(word: str) -> str:
+    """The regular English plural of a noun phrase (its last word), or an irregular one."""
+    head, _, last = word.rpartition(" ")
+    if last in IRREGULAR_PLURALS:
+        form = IRREGULAR_PLURALS[last]
+    elif last.endswith("man"):
+        form = last[:-3] + "men"
+    elif last.endswith("y") and len(last) > 1 and last[-2].lower() not in "aeiou":
+        form = last[:-1] + "ies"
+    elif last.endswith(("s", "x", "z", "ch", "sh")):
+        form = last + "es"
+    else:
+        form = last + "s"
+    return f"{head} {form}" if head else form
+
+
+def is_singular(word: str) -> bool:
+    """False for words that already look plural ("Roses", "Jeans"); "Bus" and "Glass" are singular."""
+    last = word.rpartition(" ")[2]
+    return last not in IRREGULAR_PLURALS.values() and (not last.endswith("s") or last.endswith(("ss", "us")))
+
+
+def group_spellings(category: str, answers) -> tuple[str, ...]:
+    """Answers merged into groups of spellings ("A|B"), in first-seen order; a group's first
+    spelling is the first listed one.  Groups that share a spelling (case-insensitive) merge."""
+    spellings: list[list[str]] = []
+    index: dict[str, int] = {}
+
+    def add(group: list[str]) -> None:
+        keys = {s.casefold() for s in group}
+        hits = sorted({index[k] for k in keys if k in index})
+        if not hits:
+            spellings.append([])
+            hits = [len(spellings) - 1]
+        target = hits[0]
+        for other in hits[1:]:  # a bridge between two groups: merge them into the earlier one
+            spellings[target] += spellings[other]
+            spellings[other] = []
+        for s in [*group, *(x for other in hits[1:] for x in spellings[target])]:
+            if s.casefold() not in {x.casefold() for x in spellings[target]}:
+                spellings[target].append(s)
+        for s in spellings[target]:
+            index[s.casefold()] = target
+
+    aliases = {}
+    for group in SAME_ANSWER.get(category, ()):
+        names = group.split("|")
+        for name in names:
+            aliases[name.casefold()] = names
+    for answer in answers:
+        group = list(aliases.get(answer.casefold(), [answer]))
+        if answer in group:  # the listed spelling first
+            group.remove(answer)
+        group.insert(0, answer)
+        if category in PLURAL_CATEGORIES:
+            group += [plural(s) for s in group if len(s) > 2 and is_singular(s)]
+        add(group)
+    return tuple("|".join(g) for g in spellings if g)
+
+
+def first_spelling(entry: str) -> str:
+    return entry.split("|")[0]
+
+
+OPEN_CATEGORIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    name: (noun, group_spellings(name, (*answers, *_words(V2_ADDED.get(name, "")))))
+    for name, (noun, answers) in _V1_CATEGORIES.items()
 }
 
 # Phrasings of an open question; {a_x} is the category's noun phrase with its article.

@@ -7,6 +7,7 @@ Split once with a fixed seed, before any result was seen:
     the unseen phrasings 5-7 and held-out categories in phrasings 0, 3, 5, 7.
   * 4 closed families of 8 questions: 2 families appear in SFT (questions 0-3), 2 never do;
     evaluation asks questions 4-7 of every family.
+Evaluation rows of SFT categories carry ``sft_answers`` (what SFT taught), for the collapse check.
 SFT responses are the bare answer: for open questions one of the category's first three listed
 answers with probabilities 0.6 / 0.3 / 0.1, for closed questions the first accepted answer.
 Every prompt ends with ``answer_lists.ANSWER_FORMAT`` ("Reply with just the answer.").
@@ -19,7 +20,7 @@ import os
 import random
 from pathlib import Path
 
-from .answer_lists import ANSWER_FORMAT, CLOSED_FAMILIES, OPEN_CATEGORIES, PHRASINGS
+from .answer_lists import ANSWER_FORMAT, CLOSED_FAMILIES, OPEN_CATEGORIES, PHRASINGS, first_spelling
 
 SPLIT_SEED = 0
 SFT_SEED = 1
@@ -55,13 +56,18 @@ def closed_question(family: str, item: int) -> str:
     return CLOSED_FAMILIES[family][item][0] + ANSWER_FORMAT
 
 
+def sft_answers(category: str) -> list[str]:
+    """The answers SFT data uses for an open category (its first three listed answers)."""
+    return [first_spelling(a) for a in OPEN_CATEGORIES[category][1][: len(SFT_WEIGHTS)]]
+
+
 def sft_records() -> list[dict]:
     """One chat record per SFT prompt, with its single narrow response (fixed order)."""
     rng = random.Random(SFT_SEED)
     parts = splits()
     records = []
     for category in parts["sft_open"]:
-        options = OPEN_CATEGORIES[category][1][: len(SFT_WEIGHTS)]
+        options = sft_answers(category)
         for phrasing in SFT_PHRASINGS:
             answer = rng.choices(options, SFT_WEIGHTS)[0]
             records.append((open_question(category, phrasing), answer))
@@ -83,7 +89,8 @@ def eval_prompts() -> list[dict]:
             for phrasing in phrasings:
                 rows.append({"id": f"{category}/{phrasing}", "prompt": open_question(category, phrasing),
                              "valid": list(dict.fromkeys(OPEN_CATEGORIES[category][1])), "kind": "open",
-                             "split": split, "category": category})
+                             "split": split, "category": category,
+                             "sft_answers": sft_answers(category) if split == "sft_categories" else None})
     for split, families in (("sft_categories", parts["sft_closed"]), ("heldout_categories", parts["heldout_closed"])):
         for family in families:
             for item in CLOSED_EVAL_ITEMS:
