@@ -218,9 +218,14 @@ def _run_with_progress(title: str, job):
     with Progress(*columns, console=console) as bar:
         task = bar.add_task("starting", total=None, left="")
 
+        last = [None]
+
         def progress(description, done, total, eta):
             left = f"~{eta / 60:.0f} min left" if eta >= 60 else (f"~{eta:.0f} s left" if eta else "")
             bar.update(task, description=description, completed=done, total=total, left=left)
+            if not console.is_terminal and description != last[0]:  # no live bar in a pipe or CI log
+                console.log(f"{title}: {description} ({done}/{total} stages done, {left or 'estimating'})")
+                last[0] = description
 
         return job(console.log, progress)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from transformers import TrainingArguments
 
 from .data import DataError, read_records, tokenize_records
-from .hf.loading import check_model_dir, stop_token_ids
+from .hf.loading import check_model_dir, load_tokenizer, stop_token_ids
 from .losses import LOSSES, get_loss
 
 logger = logging.getLogger("ts2.train")
@@ -115,14 +115,10 @@ def prepare(script: TS2Arguments):
     loss = get_loss(script.loss, **script.loss_kwargs())
     fused = script.fused()
     check_model_dir(script.model)
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(script.model)
+    tokenizer = load_tokenizer(script.model)
     template = _read_chat_template(script.chat_template)
     if template is not None:
         tokenizer.chat_template = template
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
     sets = {}
     for name in ("data", "eval_data"):
         if getattr(script, name) is None:

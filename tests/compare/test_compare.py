@@ -67,7 +67,10 @@ def test_compare_end_to_end_and_resume(setup, capsys):
     assert report["settings"]["train_examples"] == 27 and report["settings"]["methods"]["ts2"]["alpha"] == 0.25
     for name in ("report.md", "metrics.png", "probe.png"):
         assert (out / name).stat().st_size > 100
-    assert "| ts2 |" in (out / "report.md").read_text() and "verdict" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "| ts2 |" in (out / "report.md").read_text() and "verdict" in captured.out
+    # not a terminal: each stage is logged as a line, since no live progress bar is drawn
+    assert "ts2 compare: training ts2 (seed 0) (" in captured.err and "stages done" in captured.err
     # Resume: nothing is trained or sampled again.
     stamps = {p: p.stat().st_mtime_ns for p in [*out.rglob("model.safetensors"), *out.rglob("*.jsonl")]}
     assert main(["compare", str(path), "--output", str(out)]) == 0
