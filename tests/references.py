@@ -47,6 +47,12 @@ def naive_gem(logits, target, beta=0.7, h="linear"):
     return -(q * w * (log_p_y - log_p)).sum(-1)
 
 
+def naive_dft(logits, target):
+    """DFT as TRL writes it: cross-entropy per token times p(target), the weight detached."""
+    ce = F.cross_entropy(logits, target, reduction="none")
+    return ce * torch.exp(-ce).detach()
+
+
 def reduce_rows(per_row, target, ignore_index=-100, reduction="mean", num_items=None):
     """Apply the package's reduction rules to per-row losses computed for the valid rows only."""
     if reduction == "none":
@@ -72,6 +78,8 @@ def reference_loss(name, logits, target, ignore_index=-100, reduction="mean", nu
         per_row = F.cross_entropy(z, y, reduction="none") if len(y) else z.sum(-1)
     elif name == "gem":
         per_row = naive_gem(z, y, **params)
+    elif name == "dft":
+        per_row = naive_dft(z, y) if len(y) else z.sum(-1)
     elif name == "sparsemax":
         per_row = authors_sparsemax_plus(z, y, alpha=0.0, **params)
     elif name == "ts2-adaptive":

@@ -2,6 +2,7 @@
 
 from .losses import (
     CrossEntropyLoss,
+    DFTLoss,
     GEMLoss,
     SparsemaxLoss,
     SparsemaxPlusLoss,
@@ -9,7 +10,9 @@ from .losses import (
 )
 from .ops import (
     cross_entropy_loss,
+    dft_loss,
     fused_linear_cross_entropy_loss,
+    fused_linear_dft_loss,
     fused_linear_gem_loss,
     fused_linear_sparsemax_loss,
     fused_linear_sparsemax_plus_loss,
@@ -33,11 +36,14 @@ def train(*args, **settings):
 
 __all__ = [
     "CrossEntropyLoss",
+    "DFTLoss",
     "GEMLoss",
     "SparsemaxLoss",
     "SparsemaxPlusLoss",
     "cross_entropy_loss",
+    "dft_loss",
     "fused_linear_cross_entropy_loss",
+    "fused_linear_dft_loss",
     "fused_linear_gem_loss",
     "fused_linear_sparsemax_loss",
     "fused_linear_sparsemax_plus_loss",

@@ -1,4 +1,4 @@
-"""Loss modules and the name -> loss registry ("ce", "sparsemax", "ts2", "ts2-adaptive", "gem").
+"""Loss modules and the name -> loss registry ("ce", "sparsemax", "ts2", "ts2-adaptive", "gem", "dft").
 
 Every module computes the same loss two ways:
     module(logits, target)                 logits [..., V], target [...]
@@ -13,7 +13,7 @@ from torch import nn
 
 from .ops.driver import REDUCTIONS, check_choice
 from .ops.fused_linear import fused_linear_loss
-from .ops.losses import ce_rows_fn, gem_rows_fn, logits_loss, sparsemax_plus_rows_fn
+from .ops.losses import ce_rows_fn, dft_rows_fn, gem_rows_fn, logits_loss, sparsemax_plus_rows_fn
 
 
 class RowLoss(nn.Module):
@@ -51,6 +51,13 @@ class CrossEntropyLoss(RowLoss):
         super().__init__(ce_rows_fn(), **kwargs)
 
 
+class DFTLoss(RowLoss):
+    """Dynamic Fine-Tuning (Wu et al. 2025): cross-entropy weighted by the detached p(target)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(dft_rows_fn(), **kwargs)
+
+
 class SparsemaxLoss(RowLoss):
     """Sparsemax loss of temperature * logits (Sparsemax+ with alpha = 0)."""
 
@@ -78,11 +85,12 @@ LOSSES = {
     "ts2": SparsemaxPlusLoss,
     "ts2-adaptive": lambda **kw: SparsemaxPlusLoss(adaptive=True, **kw),
     "gem": GEMLoss,
+    "dft": DFTLoss,
 }
 
 
 def get_loss(name: str, **kwargs) -> RowLoss:
-    """Loss module by name: "ce", "sparsemax", "ts2", "ts2-adaptive" or "gem".
+    """Loss module by name: "ce", "sparsemax", "ts2", "ts2-adaptive", "gem" or "dft".
 
     Keyword arguments go to the module (e.g. alpha, temperature, beta, h, ignore_index, reduction,
     chunk_size); an argument the loss does not take is a ValueError naming it.

@@ -9,6 +9,7 @@ LOSS_PARAMS = {
     "ts2": {"alpha": 0.25},
     "ts2-adaptive": {"temperature": 1.5},
     "gem": {"beta": 0.7, "h": "logsigmoid"},
+    "dft": {},
 }
 
 
@@ -51,7 +52,7 @@ def test_fused_equals_logits_then_loss(name, chunk_size, use_bias):
         torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["ce", "ts2", "gem"])
+@pytest.mark.parametrize("name", ["ce", "ts2", "gem", "dft"])
 def test_fused_float32_within_tolerance(name):
     hidden, weight, bias, target = _problem(dtype=torch.float32, vocab=1001, dim=32)
     module = ts2.get_loss(name, chunk_size=10)

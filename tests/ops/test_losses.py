@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from cases import CASES, make_case
-from references import authors_sparsemax_plus, finite, llm_like, loss_and_grad, naive_gem, reference_loss
+from references import authors_sparsemax_plus, finite, llm_like, loss_and_grad, naive_dft, naive_gem, reference_loss
 
 import ts2
 
@@ -86,6 +86,17 @@ def test_gem_matches_naive(case, beta, h):
     torch.testing.assert_close(grad.double(), ref_grad, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("case", ["llm", "flat", "huge", "masked_vocabulary", "integer_ties", "peaked"])
+def test_dft_matches_trl_formula(case):
+    # TRL (loss_type="dft"): per-token -log p(y) * p(y).detach()
+    z, y = make_case(case)
+    for dtype, tol in [(torch.float32, 1e-5), (torch.float64, 1e-12)]:
+        loss, grad = loss_and_grad(ts2.dft_loss, z.to(dtype), y, reduction="none")
+        ref_loss, ref_grad = loss_and_grad(naive_dft, z.to(dtype).double(), y)
+        torch.testing.assert_close(loss.double(), ref_loss, rtol=tol, atol=tol)
+        torch.testing.assert_close(grad.double(), ref_grad, rtol=tol, atol=tol)
+
+
 GRADCHECK_LOSSES = {
     "ce": lambda z, y: ts2.cross_entropy_loss(z, y),
     "sparsemax": lambda z, y: ts2.sparsemax_loss(z, y, temperature=0.7),
@@ -104,7 +115,7 @@ def test_gradcheck_float64(name):
 
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
-@pytest.mark.parametrize("name,params", [("ts2", {}), ("sparsemax", {}), ("ce", {}), ("gem", {})])
+@pytest.mark.parametrize("name,params", [("ts2", {}), ("sparsemax", {}), ("ce", {}), ("gem", {}), ("dft", {})])
 def test_half_precision_no_worse_than_naive_float32(dtype, name, params):
     z, y = make_case("llm")
     z_low = z.to(dtype)
@@ -123,7 +134,7 @@ def test_half_precision_no_worse_than_naive_float32(dtype, name, params):
     assert torch.all((grad.double() - truth_grad).abs() <= eps * truth_grad.abs() + 1e-6)
 
 
-@pytest.mark.parametrize("name", ["ce", "sparsemax", "ts2", "ts2-adaptive", "gem"])
+@pytest.mark.parametrize("name", ["ce", "sparsemax", "ts2", "ts2-adaptive", "gem", "dft"])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_ignored_positions_and_reductions(name, reduction):
     g = torch.Generator().manual_seed(3)
@@ -138,7 +149,7 @@ def test_ignored_positions_and_reductions(name, reduction):
     assert torch.all(grad[y == -100] == 0)
 
 
-@pytest.mark.parametrize("name", ["ce", "ts2", "gem"])
+@pytest.mark.parametrize("name", ["ce", "ts2", "gem", "dft"])
 def test_all_ignored_batch(name):
     z = torch.randn(2, 5, 40, requires_grad=True)
     y = torch.full((2, 5), -100)
@@ -150,7 +161,7 @@ def test_all_ignored_batch(name):
     assert torch.equal(none, torch.zeros(2, 5))
 
 
-@pytest.mark.parametrize("name", ["ce", "ts2", "gem"])
+@pytest.mark.parametrize("name", ["ce", "ts2", "gem", "dft"])
 def test_num_items_in_batch_over_micro_batches_equals_full_batch(name):
     g = torch.Generator().manual_seed(4)
     z = torch.randn(4, 9, 50, generator=g)

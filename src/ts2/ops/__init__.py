@@ -2,6 +2,7 @@
 
 from .fused_linear import (
     fused_linear_cross_entropy_loss,
+    fused_linear_dft_loss,
     fused_linear_gem_loss,
     fused_linear_loss,
     fused_linear_sparsemax_loss,
@@ -9,6 +10,7 @@ from .fused_linear import (
 )
 from .losses import (
     cross_entropy_loss,
+    dft_loss,
     gem_loss,
     logits_loss,
     sparsemax_loss,
@@ -19,7 +21,9 @@ from .sparsemax import sparsemax, sparsemax_threshold
 
 __all__ = [
     "cross_entropy_loss",
+    "dft_loss",
     "fused_linear_cross_entropy_loss",
+    "fused_linear_dft_loss",
     "fused_linear_gem_loss",
     "fused_linear_loss",
     "fused_linear_sparsemax_loss",

@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 
 from .driver import compute_dtype, flatten_targets, reduction_weight, run_row_blocks
-from .losses import ce_rows_fn, gem_rows_fn, sparsemax_plus_rows_fn
+from .losses import ce_rows_fn, dft_rows_fn, gem_rows_fn, sparsemax_plus_rows_fn
 
 # Rows per chunk.  Every chunk re-reads and re-writes all of grad W ([V, d]) while its matmuls cost
 # chunk * V * d, so the overhead ratio depends on the rows per chunk, not on V: on this 2-core CPU
@@ -159,3 +159,9 @@ def fused_linear_gem_loss(hidden, weight, target, bias=None, beta=0.7, h="linear
                           reduction="mean", num_items_in_batch=None, chunk_size=None):
     return fused_linear_loss(gem_rows_fn(beta, h), hidden, weight, target, bias, ignore_index,
                              reduction, num_items_in_batch, chunk_size)
+
+
+def fused_linear_dft_loss(hidden, weight, target, bias=None, ignore_index=-100, reduction="mean",
+                          num_items_in_batch=None, chunk_size=None):
+    return fused_linear_loss(dft_rows_fn(), hidden, weight, target, bias, ignore_index, reduction,
+                             num_items_in_batch, chunk_size)

@@ -38,6 +38,12 @@ def ce_rows_fn():
     return fn
 
 
+def dft_rows_fn():
+    fn = functools.partial(row_losses.dft_rows)
+    fn.grad_may_overwrite_logits = True
+    return fn
+
+
 def sparsemax_plus_rows_fn(alpha: float = 0.25, temperature: float = 1.0, adaptive: bool = False):
     """Per-row Sparsemax+ kernel with validated hyper-parameters (alpha=0: the sparsemax loss)."""
     check_non_negative("alpha", alpha)
@@ -128,6 +134,12 @@ def sparsemax_plus_loss(logits, target, alpha=0.25, temperature=1.0, adaptive=Fa
     """
     return logits_loss(sparsemax_plus_rows_fn(alpha, temperature, adaptive), logits, target,
                        ignore_index, reduction, num_items_in_batch, return_diagnostics)
+
+
+def dft_loss(logits, target, ignore_index=-100, reduction="mean", num_items_in_batch=None):
+    """Dynamic Fine-Tuning: -sg(p_y) log p_y per token (cross-entropy weighted by the detached
+    probability of the target; TRL's ``loss_type="dft"``)."""
+    return logits_loss(dft_rows_fn(), logits, target, ignore_index, reduction, num_items_in_batch)
 
 
 def gem_loss(logits, target, beta=0.7, h="linear", ignore_index=-100, reduction="mean",

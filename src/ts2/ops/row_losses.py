@@ -71,6 +71,21 @@ def ce_rows(z, y, grad, grad_scale, want_stats=False):
     return loss, None
 
 
+def dft_rows(z, y, grad, grad_scale, want_stats=False):
+    """Dynamic Fine-Tuning (Wu et al. 2025; TRL ``loss_type="dft"``): cross-entropy weighted by the
+    detached target probability,  L = sg(p_y) (logsumexp(z) - z_y);  dL/dz = p_y (softmax(z) - e_y)."""
+    z_max, argmax = z.max(1)
+    z_y = z.gather(1, y.unsqueeze(1)).squeeze(1)
+    probs, sum_exp = _softmax(z, argmax, grad)
+    p_y = (z_y - z_max).exp() / sum_exp
+    loss = p_y * (sum_exp.log() + (z_max - z_y))
+    if grad is not None:
+        weight = grad_scale * p_y
+        probs.mul_(weight.unsqueeze(1))
+        _sub_at_target(probs, y, weight)
+    return loss, None
+
+
 def sparsemax_plus_rows(z, y, grad, grad_scale, want_stats=False, *, alpha=0.25, temperature=1.0,
                         adaptive=False):
     """Sparsemax+ per row:  L = L_sm(T z, y) + w * L_sup(z, y).
