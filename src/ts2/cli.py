@@ -230,35 +230,14 @@ def _run_with_progress(title: str, job):
         return job(console.log, progress)
 
 
-def _fmt_ci(entry: dict | None, field: str = "mean") -> str:
-    if entry is None:
-        return "n/a"
-    return f"{entry[field]:.3f} [{entry['ci95'][0]:.3f}, {entry['ci95'][1]:.3f}]"
-
-
 def _print_summary(report: dict) -> None:
     from rich.console import Console
-    from rich.table import Table
+
+    from .compare.report import console_summary
 
     console = Console(width=max(Console().width, 130))
-    key = next(k for k in report if k.startswith("vs_"))
-    for temperature, block in report["temperatures"].items():
-        for split in sorted({sp for m in block["methods"].values() for sp in m}):
-            table = Table(title=f"{report['name']}: T = {temperature}, {split} (mean [95% CI]; vs {key[3:]})")
-            for header in ("method", "accuracy", "coverage", "pass@1", "distinct-1", "self-BLEU", "coverage vs "
-                           + key[3:]):
-                table.add_column(header)
-            for method, by_split in block["methods"].items():
-                cells = by_split.get(split, {})
-                diff = block[key].get(method, {}).get(split, {}).get("coverage")
-                table.add_row(method, *(_fmt_ci(cells.get(m)) for m in ("accuracy", "coverage", "pass@1",
-                                                                         "distinct_1", "self_bleu")),
-                              _fmt_ci(diff, "diff"))
-            console.print(table)
-    verdict = report.get("verdict")
-    if verdict:
-        word = "REPRODUCED" if verdict["reproduced"] else "NOT reproduced"
-        console.print(f"verdict: the claim is {word} here ({verdict['rule']})")
+    for renderable in console_summary(report):
+        console.print(renderable)
 
 
 def _compare(argv: list[str]) -> int:
@@ -283,7 +262,8 @@ def _demo(argv: list[str]) -> int:
     p.add_argument("--output", default="demo_output", help="directory for data, models, report (resumable)")
     p.add_argument("--world", choices=["real", "toy"], default=None,
                    help="real: SmolLM2-135M-Instruct on open questions (default); toy: the miniature world")
-    p.add_argument("--full", action="store_true", help="real world: add temperature 0.6 and seeds 1, 2 (~1 h)")
+    p.add_argument("--full", action="store_true", help="real world: three seeds, sparsemax, GEM, DFT, NEFTune and the "
+                   "positive control (about an hour on 2 CPU cores)")
     p.add_argument("--quick", action="store_true", help="the toy world at small budgets, one seed (CI; ~1 min)")
     args = p.parse_args(argv)
     world = args.world or ("toy" if args.quick else "real")

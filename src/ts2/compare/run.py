@@ -94,10 +94,11 @@ class Compare:
         target = self.out / "models" / name
         if (target / CONFIG_NAME).is_file():
             return target
+        own = dict(self.config.methods[method])
+        data = own.pop("train_data", None) or self.config.train_data
         settings = {"report_to": "none", "save_strategy": "no", "disable_tqdm": True, "logging_steps": 1,
-                    **self.config.training, **self.config.methods[method],
-                    "model": base, "data": self.config.train_data, "output": str(target), "seed": seed,
-                    "data_seed": seed}
+                    **self.config.training, **own,
+                    "model": base, "data": data, "output": str(target), "seed": seed, "data_seed": seed}
         log_path = self.out / "logs" / f"{name}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
@@ -127,7 +128,7 @@ class Compare:
         name = self.run_name(method, seed)
         cfg, prompting = self.config, self._prompting(method)
         sampling = cfg.sampling
-        temps = sampling["temperatures"]
+        temps = cfg.temperatures_of(method)
         sample_paths = {t: self.out / "samples" / f"{name}-T{t}.jsonl" for t in temps}
         position_path = self.out / "positions" / f"{name}.json"
         probe_path = self.out / "probe" / f"{method}.json"

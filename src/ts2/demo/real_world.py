@@ -24,6 +24,7 @@ from .answer_lists import ANSWER_FORMAT, CLOSED_FAMILIES, OPEN_CATEGORIES, PHRAS
 
 SPLIT_SEED = 0
 SFT_SEED = 1
+UNIFORM_SEED = 2
 SFT_WEIGHTS = (0.6, 0.3, 0.1)
 SFT_PHRASINGS = (0, 1, 2, 3, 4)
 UNSEEN_PHRASINGS = (5, 6, 7)
@@ -61,15 +62,23 @@ def sft_answers(category: str) -> list[str]:
     return [first_spelling(a) for a in OPEN_CATEGORIES[category][1][: len(SFT_WEIGHTS)]]
 
 
-def sft_records() -> list[dict]:
-    """One chat record per SFT prompt, with its single narrow response (fixed order)."""
-    rng = random.Random(SFT_SEED)
+def sft_records(uniform: bool = False) -> list[dict]:
+    """One chat record per SFT prompt, with its single narrow response (fixed order).
+
+    ``uniform``: the positive control's data: the same prompts, each open answer drawn uniformly
+    from the category's whole list (first spellings), so that SFT teaches the format but no
+    narrow preference.
+    """
+    rng, uniform_rng = random.Random(SFT_SEED), random.Random(UNIFORM_SEED)
     parts = splits()
     records = []
     for category in parts["sft_open"]:
         options = sft_answers(category)
+        everything = [first_spelling(a) for a in OPEN_CATEGORIES[category][1]]
         for phrasing in SFT_PHRASINGS:
-            answer = rng.choices(options, SFT_WEIGHTS)[0]
+            answer = rng.choices(options, SFT_WEIGHTS)[0]  # drawn in both cases: the same order follows
+            if uniform:
+                answer = uniform_rng.choice(everything)
             records.append((open_question(category, phrasing), answer))
     for family in parts["sft_closed"]:
         for item in CLOSED_SFT_ITEMS:
@@ -109,7 +118,8 @@ def write_jsonl(path: Path, rows) -> Path:
 
 
 def write_files(directory: Path) -> tuple[Path, Path]:
-    """data/sft.jsonl and data/eval.jsonl under ``directory``."""
+    """sft.jsonl, eval.jsonl and sft_uniform.jsonl (the positive control's data) under ``directory``."""
     directory = Path(directory)
+    write_jsonl(directory / "sft_uniform.jsonl", sft_records(uniform=True))
     return (write_jsonl(directory / "sft.jsonl", sft_records()),
             write_jsonl(directory / "eval.jsonl", eval_prompts()))

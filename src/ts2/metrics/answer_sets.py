@@ -27,14 +27,19 @@ from .diversity import distinct_n, self_bleu
 TRAILING_PUNCTUATION = ".!?,;:"
 CLASSES = ("valid", "format", "off_list", "other")
 RAREFY_M = 4
+OPEN_METRICS = ("accuracy", "lenient_accuracy", "share_format", "share_off_list", "share_other", "coverage",
+                "lenient_coverage", "valid_simpson", f"valid_distinct@{RAREFY_M}", "sft_share", "distinct_1",
+                "distinct_2", "self_bleu")
+CLOSED_METRICS = ("pass@1", "lenient_pass@1")
 QUOTES = "\"'`*_“”‘’«»"
 PREAMBLES = re.compile(
     r"^(?:sure|okay|ok|of course|certainly|absolutely|alright|yes|great|here you go|"
     r"(?:my|the|final) answer(?: is)?|answer|i(?:'d| would)? (?:say|choose|pick|go with)|let'?s go with|"
     r"how about|here(?:'s| is) (?:one|an? \w+|my answer)|one (?:example )?is|an example is|example)"
-    r"\s*[:!,.\-–]*\s+", re.IGNORECASE)
+    r"\s*[:!,.\-–]*\s+|^[^\W\d_]+(?: [^\W\d_]+)?:\s+", re.IGNORECASE)  # or a label: "A: ", "Animal: "
 ARTICLE = re.compile(r"^(?:a|an|the)\s+", re.IGNORECASE)
 SENTENCE_END = re.compile(r"[.!?](?:\s|$)|\s[-–—]\s|\s\(")
+FIRST_SENTENCE = re.compile(r"[.!?](?:\s|$)|\s\(")
 NOT_A_NOUN_PHRASE = frozenset(
     "i you he she it we they me my your is are was were be am do does did can will would should could "
     "this that there here what which who why how sure okay ok yes no not answer please sorry and or".split())
@@ -78,6 +83,19 @@ def _reductions(text: str) -> list[str]:
     return seen
 
 
+def _reduce(text: str) -> str:
+    """The one reading of a response used to call it a noun phrase: first line, without quotes,
+    preambles and an article, cut after its first sentence (or before a parenthesis)."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    current = lines[0].strip() if lines else ""
+    while True:
+        step = ARTICLE.sub("", PREAMBLES.sub("", current.strip(QUOTES + " "), count=1).strip(), count=1).strip()
+        step = FIRST_SENTENCE.split(step, maxsplit=1)[0].strip().strip(QUOTES + " ")
+        if step == current:
+            return current
+        current = step
+
+
 def classify(response: str, key: dict[str, str]) -> tuple[str, str | None]:
     """(class, answer): the class of ``response`` (see the module docstring) and, for valid and
     format responses, the answer it gives (first spelling, normalised)."""
@@ -88,9 +106,9 @@ def classify(response: str, key: dict[str, str]) -> tuple[str, str | None]:
     for candidate in candidates:
         if normalize(candidate) in key:
             return "format", key[normalize(candidate)]
-    shortest = normalize(min(candidates, key=len)) if candidates else ""
-    words = shortest.split()
-    if 1 <= len(words) <= 3 and re.fullmatch(r"[^\W\d_]+(?:[ '\-][^\W\d_]+)*", shortest) \
+    reduced = normalize(_reduce(response))
+    words = reduced.split()
+    if 1 <= len(words) <= 3 and re.fullmatch(r"[^\W\d_]+(?:[ '\-][^\W\d_]+)*", reduced) \
             and not NOT_A_NOUN_PHRASE & set(words):
         return "off_list", None
     return "other", None
