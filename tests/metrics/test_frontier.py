@@ -41,6 +41,11 @@ def test_crossing_and_read_matched_by_hand():
     assert crossing(ts, [1.0, 0.9, 0.8], 0.85) == pytest.approx(1.25)
     assert crossing(ts, [1.0, 0.9, 0.8], 0.9) == pytest.approx(1.0)
     assert crossing(ts, [1.0, 0.9, 0.8], 0.7) is None
+    # flat at the target (accuracy at the ceiling): the highest such temperature
+    assert crossing([0.4, 0.6, 0.8, 1.0], [1.0, 1.0, 1.0, 0.9], 1.0) == pytest.approx(0.8)
+    assert read_matched([0.4, 0.6, 0.8, 1.0], [1.0, 1.0, 1.0, 0.9], [0.1, 0.2, 0.3, 0.4], 1.0)[1] == 0.3
+    # best point within tolerance, on a flat best stretch: its right end
+    assert read_matched([0.4, 0.6, 0.8], [0.99, 0.99, 0.9], [0.1, 0.2, 0.3], 1.0, tolerance=0.02) == (0.6, 0.2)
     t, value = read_matched(ts, [1.0, 0.9, 0.8], [0.1, 0.2, 0.3], 0.85)
     assert t == pytest.approx(1.25) and value == pytest.approx(0.25)
     # a non-monotone accuracy curve is read on its monotone fit: [0.9, 0.95, 0.7] -> [0.925, 0.925, 0.7]

@@ -6,11 +6,14 @@ methods are compared at the same accuracy, not at the same T:
 
     monotone_fit   a(t) made monotone in t (least squares, pool-adjacent-violators), decreasing
                    unless the data say increasing (a(t_G) > a(t_1)), so that a level is crossed once;
-    crossing       the t* where the piecewise-linear fitted curve equals a target accuracy
-                   (None when the target lies outside the curve's range);
+    crossing       the t* where the piecewise-linear fitted curve equals a target accuracy, the
+                   largest such t where the curve is flat at the target (a method as accurate at
+                   T 1.0 as at T 0.4 is read at T 1.0, its most diverse setting at that accuracy);
+                   None when the target lies outside the curve's range;
     read_matched   d(t*) by linear interpolation in t: a method's diversity at a target accuracy,
                    with an optional tolerance: a target above the method's best accuracy by at most
-                   ``tolerance`` is read at that best point (the method's most accurate setting).
+                   ``tolerance`` is read at that best point (the highest t where the fitted curve
+                   has its best value).
 
 Pure functions of numbers; no I/O.
 """
@@ -39,15 +42,16 @@ def monotone_fit(values, increasing: bool | None = None) -> np.ndarray:
 
 
 def crossing(ts, fitted, target: float) -> float | None:
-    """Smallest t where the piecewise-linear curve (ts, fitted) equals ``target``; None if never."""
+    """Largest t where the piecewise-linear curve (ts, fitted) equals ``target``; None if never.
+    (A monotone curve meets a level once, or along one flat stretch: then its right end.)"""
     ts = np.asarray(ts, dtype=np.float64)
     f = np.asarray(fitted, dtype=np.float64)
-    for i in range(len(ts)):
+    for i in reversed(range(len(ts))):
         if f[i] == target:
             return float(ts[i])
-        if i + 1 < len(ts) and (f[i] - target) * (f[i + 1] - target) < 0:
-            w = (target - f[i]) / (f[i + 1] - f[i])
-            return float(ts[i] + w * (ts[i + 1] - ts[i]))
+        if i > 0 and (f[i - 1] - target) * (f[i] - target) < 0:
+            w = (target - f[i - 1]) / (f[i] - f[i - 1])
+            return float(ts[i - 1] + w * (ts[i] - ts[i - 1]))
     return None
 
 
@@ -64,7 +68,7 @@ def read_matched(ts, accuracy, metric, target: float, tolerance: float = 0.0) ->
     fitted = monotone_fit(accuracy)
     t_star = crossing(ts, fitted, target)
     if t_star is None:
-        best = int(np.argmax(fitted))
+        best = len(fitted) - 1 - int(np.argmax(fitted[::-1]))  # the last index of the maximum
         if fitted[best] < target and target - fitted[best] <= tolerance + 1e-12:
             t_star = float(np.asarray(ts, dtype=np.float64)[best])
         else:
