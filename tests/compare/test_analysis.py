@@ -109,3 +109,17 @@ def test_aa_check_covers_zero_for_two_seeds_of_one_method():
     shifted = _arrays(seed=4)
     shifted["ce"]["lenient_coverage"][1] += 0.1  # seed 1 planted better: not an A/A any more
     assert not aa_check(cfg, shifted, PROMPTS)["passed"]
+
+
+def test_an_identical_method_differs_by_zero_when_the_baseline_is_flat_at_the_ceiling():
+    """CE at 100% accuracy from T 0.5 to 1.0: the level at T 0.75 is a flat stretch.  A copy of CE
+    read by the same rule as CE differs by exactly 0 (the first v2 run's A/A check failed here when
+    the baseline was read at T_L and the method at the end of its flat stretch)."""
+    arrays = _arrays(seed=2)
+    ce = arrays["ce"]
+    ce["lenient_accuracy"][..., :3] = 1.0
+    arrays["ts2"] = {k: v.copy() for k, v in ce.items()}
+    _, readings = _verdict(arrays)
+    for block in readings["ts2"]["sft"].values():
+        reading = block["metrics"]["lenient_coverage"]
+        assert reading["diff"] == pytest.approx(0.0, abs=1e-12) and reading["ci95"] == [0.0, 0.0]

@@ -6,10 +6,12 @@ seeds, then categories, then prompts within categories, with the same draw for e
 reading at matched accuracy redoes the monotone interpolation inside every replicate.
 
 Matched accuracy (``verdict.levels``): at each named temperature T_L the baseline has accuracy
-a_L; every method is read where its own accuracy curve meets a_L (``metrics.frontier``), and its
-metric there is compared with the baseline's at T_L.  A method whose accuracy never comes within
-``accuracy_tolerance`` of a_L on the grid fails that level (a replicate where it fails counts as
--inf, against the method).
+a_L; every method, the baseline included, is read where its own accuracy curve meets a_L
+(``metrics.frontier``; on a flat stretch, at its high-T end), and the metrics there are compared.
+(Amended after the first v2 run: the baseline used to be read at T_L itself, which is not the same
+rule when its accuracy is flat around T_L; the A/A check caught the bias, +0.034 coverage at T 0.6.)
+A method whose accuracy never comes within ``accuracy_tolerance`` of a_L on the grid fails that
+level (a replicate where it fails counts as -inf, against the method).
 
 Verdict rule (three outcomes, on ``verdict.split``, metric ``verdict.metric``):
   reproduced      at every level the 95% interval of (method - baseline) lies above 0;
@@ -103,20 +105,28 @@ def _read(temps, acc, metric, target, tolerance):
 
 
 def matched_diff(temps, level, method_acc, method_metric, base_acc, base_metric, tolerance) -> dict:
-    """method's metric at the baseline's accuracy at grid index ``level``, minus the baseline's
-    metric there.  Each argument is a (point [T], replicates [B, T]) pair."""
-    value = _read(temps, method_acc[0], method_metric[0], base_acc[0][level], tolerance)
+    """Both methods read by the same rule at the accuracy a_L the baseline has at grid index
+    ``level``: the method's metric where its curve meets a_L, minus the baseline's where *its*
+    curve meets a_L.  On a strictly monotone baseline curve that is the baseline at T_L; where the
+    baseline is flat at a_L (accuracy at the ceiling over several temperatures) both are read at
+    the high-T end of their flat stretch, so a method identical to the baseline differs by 0.
+    Each argument is a (point [T], replicates [B, T]) pair."""
+    def reading(m_acc, m_metric, b_acc, b_metric):
+        target = b_acc[level]
+        baseline = _read(temps, b_acc, b_metric, target, 0.0)
+        if baseline is None:
+            return None, np.nan
+        return _read(temps, m_acc, m_metric, target, tolerance), baseline
+
+    value, baseline = reading(method_acc[0], method_metric[0], base_acc[0], base_metric[0])
     reps = []
     for b in range(method_acc[1].shape[0]):
-        if np.isnan(base_acc[1][b, level]) or np.isnan(base_metric[1][b, level]):
-            reps.append(np.nan)
-            continue
-        v = _read(temps, method_acc[1][b], method_metric[1][b], base_acc[1][b, level], tolerance)
-        reps.append(-np.inf if v is None else v - base_metric[1][b, level])
+        v, base_value = reading(method_acc[1][b], method_metric[1][b], base_acc[1][b], base_metric[1][b])
+        reps.append(np.nan if np.isnan(base_value) else -np.inf if v is None else v - base_value)
     reps = np.array(reps)
     finite = reps[~np.isnan(reps)]
-    return {"diff": None if value is None else value - float(base_metric[0][level]), "ci95": interval(reps),
-            "value": value, "baseline": float(base_metric[0][level]),
+    return {"diff": None if value is None or np.isnan(baseline) else value - baseline, "ci95": interval(reps),
+            "value": value, "baseline": None if np.isnan(baseline) else float(baseline),
             "unreachable_share": float(np.isinf(finite).mean()) if finite.size else None}
 
 

@@ -99,7 +99,8 @@ def rule_text(cfg) -> str:
     levels = ", ".join(f"T {t}" for t in v["levels"])
     return (f"On {v['split']}, read {v['method']} at the {v['accuracy']} that {cfg.baseline} has at {levels} "
             f"(monotone interpolation over the temperature grid; within {v['accuracy_tolerance']} of it at best) and "
-            f"compare {v['metric']} there with {cfg.baseline}'s (hierarchical paired bootstrap, 95%). "
+            f"compare {v['metric']} there with {cfg.baseline}'s, read by the same rule at that accuracy "
+            f"(hierarchical paired bootstrap, 95%). "
             f"reproduced: the interval is above 0 at every level; not_reproduced: at some level its upper "
             f"bound is below delta = {v['delta']}, or {v['method']}'s best {v['accuracy']} on the grid is "
             f"below the level by more than {v['accuracy_tolerance']} with its whole interval; inconclusive: "
