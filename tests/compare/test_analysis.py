@@ -123,3 +123,12 @@ def test_an_identical_method_differs_by_zero_when_the_baseline_is_flat_at_the_ce
     for block in readings["ts2"]["sft"].values():
         reading = block["metrics"]["lenient_coverage"]
         assert reading["diff"] == pytest.approx(0.0, abs=1e-12) and reading["ci95"] == [0.0, 0.0]
+
+
+def test_a_non_monotone_baseline_is_still_read_at_its_level():
+    arrays = _arrays(seed=5)
+    arrays["ce"]["lenient_accuracy"][..., 1] += 0.12  # a bump at the T 0.75 level, above T 0.5
+    _, readings = _verdict(arrays)
+    level = readings["ts2"]["sft"]["ce@T0.75"]
+    assert level["metrics"]["lenient_coverage"]["baseline"] is not None
+    assert level["target_accuracy"] < arrays["ce"]["lenient_accuracy"][..., 1].mean() - 0.01  # the pooled fit

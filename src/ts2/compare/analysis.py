@@ -6,7 +6,8 @@ seeds, then categories, then prompts within categories, with the same draw for e
 reading at matched accuracy redoes the monotone interpolation inside every replicate.
 
 Matched accuracy (``verdict.levels``): at each named temperature T_L the baseline has accuracy
-a_L; every method, the baseline included, is read where its own accuracy curve meets a_L
+a_L (its monotone-fitted accuracy there); every method, the baseline included, is read where its
+own accuracy curve meets a_L
 (``metrics.frontier``; on a flat stretch, at its high-T end), and the metrics there are compared.
 (Amended after the first v2 run: the baseline used to be read at T_L itself, which is not the same
 rule when its accuracy is flat around T_L; the A/A check caught the bias, +0.034 coverage at T 0.6.)
@@ -98,6 +99,14 @@ def frontier(cfg, arrays, splits) -> dict:
     return result
 
 
+def level_accuracy(acc, level: int) -> float:
+    """The accuracy that defines a level: the baseline's monotone-fitted accuracy at grid index
+    ``level`` (its raw mean there when that is already monotone), so that the baseline's own
+    curve always meets it."""
+    acc = np.asarray(acc, dtype=np.float64)
+    return np.nan if np.isnan(acc).any() else float(monotone_fit(acc)[level])
+
+
 def _read(temps, acc, metric, target, tolerance):
     if np.isnan(target) or np.isnan(acc).any() or np.isnan(metric).any():
         return None
@@ -112,7 +121,7 @@ def matched_diff(temps, level, method_acc, method_metric, base_acc, base_metric,
     the high-T end of their flat stretch, so a method identical to the baseline differs by 0.
     Each argument is a (point [T], replicates [B, T]) pair."""
     def reading(m_acc, m_metric, b_acc, b_metric):
-        target = b_acc[level]
+        target = level_accuracy(b_acc, level)
         baseline = _read(temps, b_acc, b_metric, target, 0.0)
         if baseline is None:
             return None, np.nan
@@ -136,8 +145,8 @@ def best_accuracy_gap(level, method_acc, base_acc) -> dict:
     def gap(acc, target):
         return np.nan if np.isnan(acc).any() or np.isnan(target) else float(monotone_fit(acc).max() - target)
 
-    reps = [gap(method_acc[1][b], base_acc[1][b, level]) for b in range(method_acc[1].shape[0])]
-    return {"diff": gap(method_acc[0], base_acc[0][level]), "ci95": interval(reps)}
+    reps = [gap(method_acc[1][b], level_accuracy(base_acc[1][b], level)) for b in range(method_acc[1].shape[0])]
+    return {"diff": gap(method_acc[0], level_accuracy(base_acc[0], level)), "ci95": interval(reps)}
 
 
 def matched(cfg, arrays, splits, method_names=None) -> dict:
@@ -151,7 +160,7 @@ def matched(cfg, arrays, splits, method_names=None) -> dict:
             m_acc, b_acc = split.curve(arrays[method][acc_key]), split.curve(arrays[cfg.baseline][acc_key])
             for temperature in v["levels"]:
                 level = temps.index(temperature)
-                block = {"target_accuracy": float(b_acc[0][level]), "baseline_temperature": temperature,
+                block = {"target_accuracy": level_accuracy(b_acc[0], level), "baseline_temperature": temperature,
                          "metrics": {}, "best_accuracy_gap": best_accuracy_gap(level, m_acc, b_acc)}
                 for metric in dict.fromkeys((v["metric"], *MATCHED_METRICS)):
                     block["metrics"][metric] = matched_diff(temps, level, m_acc, split.curve(arrays[method][metric]),
