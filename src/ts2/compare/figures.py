@@ -42,8 +42,10 @@ def plot_frontier(report: dict, path: Path) -> None:
                 yerr = [[y - (p[2]["ci95"][0] if p[2]["ci95"][0] is not None else y) for y, p in zip(ys, points)],
                         [(p[2]["ci95"][1] if p[2]["ci95"][1] is not None else y) - y for y, p in zip(ys, points)]]
                 style = {"lw": 2.2} if method in (baseline, (report.get("verdict") or {}).get("method")) else {"lw": 1}
-                line = ax.errorbar(xs, ys, xerr=xerr, yerr=yerr, marker="o", ms=3, capsize=2, label=method,
-                                   alpha=0.85, **style)
+                line = ax.errorbar(xs, ys, xerr=xerr, yerr=yerr, marker="o", ms=3, capsize=1.5, label=method,
+                                   elinewidth=0.6, **style)
+                for bars in line[2]:  # intervals drawn light, so that the curves stay readable
+                    bars.set_alpha(0.35)
                 if method == baseline:
                     for t, x, y in zip((p[0] for p in points), xs, ys):
                         if float(t) in levels:
