@@ -100,19 +100,25 @@ def real_lines(train_rows, sampling_rows) -> list[str]:
 
 
 def fsdp_lines(rows) -> list[str]:
-    """A 2-process FSDP2 training step, unfused vs fused ts2."""
+    """A 2-process sharded training step (FSDP2, DeepSpeed ZeRO-3), unfused vs fused ts2."""
     idx = {r["method"]: r for r in rows}
-    if "fsdp_unfused" not in idx or "fsdp_fused" not in idx:
+    sharders = [(name, label) for name, label in (("fsdp", "FSDP2 (`fully_shard` per layer and at the root)"),
+                                                   ("zero3", "DeepSpeed ZeRO-3 (CPU accelerator)"))
+                if f"{name}_unfused" in idx and f"{name}_fused" in idx]
+    if not sharders:
         return []
-    un, fu = idx["fsdp_unfused"], idx["fsdp_fused"]
-    return [f"One FSDP2 training step on {fu['processes']} CPU processes (gloo; `fully_shard` per layer and at the "
-            f"root; Llama hidden {fu['hidden']}, {fu['layers']} layers, V = {fu['vocab']}; {fu['tokens']} tokens per "
-            "process; loss + backward + AdamW):", "",
-            "| V | tokens/process | ts2 unfused | ts2 fused (in the forward) | fused / unfused | "
-            "peak extra MiB per process: unfused / fused | logits MiB |", "|---|---|---|---|---|---|---|",
-            f"| {fu['vocab']} | {fu['tokens']} | {un['time_s']:.2f} s | {fu['time_s']:.2f} s | "
-            f"**{fu['time_s'] / un['time_s']:.2f}x** | {un['peak_extra_bytes'] / MIB:.0f} / "
-            f"{fu['peak_extra_bytes'] / MIB:.0f} | {fu['logits_bytes'] / MIB:.0f} |", ""]
+    first = idx[f"{sharders[0][0]}_fused"]
+    lines = [f"One sharded training step on {first['processes']} CPU processes (gloo; Llama hidden {first['hidden']}, "
+             f"{first['layers']} layers, V = {first['vocab']}; {first['tokens']} tokens per process; loss + backward + "
+             "AdamW):", "",
+             "| sharding | V | tokens/process | ts2 unfused | ts2 fused (in the forward) | fused / unfused | "
+             "peak extra MiB per process: unfused / fused | logits MiB |", "|---|---|---|---|---|---|---|---|"]
+    for name, label in sharders:
+        un, fu = idx[f"{name}_unfused"], idx[f"{name}_fused"]
+        lines.append(f"| {label} | {fu['vocab']} | {fu['tokens']} | {un['time_s']:.2f} s | {fu['time_s']:.2f} s | "
+                     f"**{fu['time_s'] / un['time_s']:.2f}x** | {un['peak_extra_bytes'] / MIB:.0f} / "
+                     f"{fu['peak_extra_bytes'] / MIB:.0f} | {fu['logits_bytes'] / MIB:.0f} |")
+    return [*lines, ""]
 
 
 def eval_lines(rows) -> list[str]:

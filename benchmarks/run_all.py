@@ -26,7 +26,7 @@ TRAIN_CONFIGS = [(v, 2048) for v in (32000, 128256)]
 # round after round, and keep their best time, so a slow spell on this shared machine hits both.
 REPEATS = {"authors": (1, 1), "torch_ce": (2, 2), "ts2": (2, 2), "ce_path": (2, 1), "ts2_fused": (2, 1),
            "hf_ce": (2, 1), "ts2_unfused": (2, 1), "hf_loop": (1, 1), "batched": (1, 1),
-           "fsdp_unfused": (2, 2), "fsdp_fused": (2, 2)}
+           "fsdp_unfused": (2, 2), "fsdp_fused": (2, 2), "zero3_unfused": (2, 2), "zero3_fused": (2, 2)}
 REAL_TRAIN_CONFIGS = [(16,)]  # chats per step, ~50 tokens each, like the demo's
 SAMPLING_CONFIGS = [(32, 16, 32)]  # prompts, samples per prompt, new tokens per sample
 FSDP_CONFIGS = [(32000, 1024)]  # vocabulary, tokens per process (2 processes)
@@ -67,6 +67,7 @@ def sampling_groups(quick: bool):
 def fsdp_groups(quick: bool):
     for config in FSDP_CONFIGS:
         yield ("fsdp_unfused", "fsdp_fused"), config
+        yield ("zero3_unfused", "zero3_fused"), config
 
 
 SUITES = [Suite("losses", "loss_bench.py", ("vocab", "tokens", "logits"), loss_groups),

@@ -20,11 +20,26 @@ COMMANDS = {
 }
 
 
+def _flag_value(argv: list[str], flag: str) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg == flag and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith(flag + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
 def _train(argv: list[str]) -> int:
     from trl import TrlParser
 
     from .training import TS2Arguments, TS2TrainingArguments, train
 
+    deepspeed = _flag_value(argv, "--deepspeed")
+    if deepspeed is not None:
+        from .hf.deepspeed import prepare_deepspeed, read_deepspeed_config
+
+        read_deepspeed_config(deepspeed)  # a clear error before HF parses it
+        prepare_deepspeed()  # before the arguments load DeepSpeed: CPU accelerator, its op built once
     parser = TrlParser((TS2Arguments, TS2TrainingArguments), prog="ts2 train", description=COMMANDS["train"])
     if "--output" in argv and "--output_dir" not in argv:  # TrainingArguments wants an output_dir too
         argv = [*argv, "--output_dir", argv[argv.index("--output") + 1]]

@@ -168,10 +168,18 @@ def _save_final(trainer, tokenizer, output: Path, script: TS2Arguments, stats) -
     record = {"ts2": asdict(script), "training_args": trainer.args.to_dict(),
               "data": {"examples": stats.examples, "truncated": stats.truncated,
                        "dropped": stats.dropped, "response_tokens": stats.label_tokens},
-              "fused_loss": trainer.fused_loss, "final_step": trainer.state.global_step}
+              "fused_loss": trainer.fused_loss, "final_step": trainer.state.global_step,
+              "distributed": _distributed_record(trainer)}
     tmp = output / (CONFIG_NAME + ".tmp")
     tmp.write_text(json.dumps(record, indent=2, default=str))
     os.replace(tmp, output / CONFIG_NAME)
+
+
+def _distributed_record(trainer) -> dict:
+    from .hf.deepspeed import zero_stage
+
+    return {"world_size": trainer.args.world_size, "fsdp": bool(getattr(trainer, "is_fsdp_enabled", False)),
+            "deepspeed_zero_stage": zero_stage(trainer)}
 
 
 def _save_generation_config(trainer, tokenizer, directory: Path) -> None:
@@ -243,6 +251,12 @@ def train(script: TS2Arguments | None = None, args: TrainingArguments | None = N
 
         # --eval_data asks for evaluation; the authors evaluate every epoch
         args.eval_strategy, args.do_eval = IntervalStrategy.EPOCH, True
+    if args.deepspeed:
+        from .hf.deepspeed import init_deepspeed_comm, prepare_deepspeed, read_deepspeed_config
+
+        read_deepspeed_config(args.deepspeed)
+        prepare_deepspeed()  # DeepSpeed's CPU communication op, built once before the ranks need it
+        init_deepspeed_comm(args)
     model = load_model(script)
     collator = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
     trainer = TS2Trainer(model=model, args=args, train_dataset=Dataset.from_list(examples),

@@ -21,17 +21,21 @@ VOCAB, STEPS, EXAMPLES, CHUNK = 512, 3, 4, 4
 
 
 class LargestOutput(TorchDispatchMode):
-    """Records the largest number of elements of any tensor an op returns."""
+    """Records the largest number of elements of any tensor an op returns, and the most rows of
+    any tensor whose last dimension is the vocabulary (logits-shaped)."""
 
     def __init__(self):
         super().__init__()
         self.largest = 0
+        self.vocab_rows = 0
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
         for t in out if isinstance(out, (tuple, list)) else [out]:
             if isinstance(t, torch.Tensor):
                 self.largest = max(self.largest, t.numel())
+                if t.dim() and t.shape[-1] == VOCAB:
+                    self.vocab_rows = max(self.vocab_rows, t.numel() // VOCAB)
         return out
 
 
@@ -48,17 +52,21 @@ def batch():
     return ids, mask, labels
 
 
+def tiny_llama():
+    # hidden 32 << vocab 512 and ~100 tokens a rank: [tokens, vocab] logits would be the largest tensor
+    config = tf.LlamaConfig(vocab_size=VOCAB, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
+                            pad_token_id=0, tie_word_embeddings=False)
+    return tf.LlamaForCausalLM(config)
+
+
 def main(out_path: str, watch: bool) -> None:
     distributed = "WORLD_SIZE" in os.environ
     if distributed:
         dist.init_process_group("gloo")
     rank, world = (dist.get_rank(), dist.get_world_size()) if distributed else (0, 1)
     torch.manual_seed(0)
-    # hidden 32 << vocab 512 and ~100 tokens a rank: [tokens, vocab] logits would be the largest tensor
-    config = tf.LlamaConfig(vocab_size=VOCAB, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
-                            pad_token_id=0, tie_word_embeddings=False)
-    model = tf.LlamaForCausalLM(config)
+    model = tiny_llama()
     enable_fused_loss(model, "ts2", chunk_size=CHUNK)
     if distributed:
         from torch.distributed.fsdp import fully_shard
