@@ -68,3 +68,20 @@ def test_v2_lists_accept_what_v1_missed_and_group_spellings():
     for category, (_, answers) in answer_lists.OPEN_CATEGORIES.items():
         spellings = [s.casefold() for a in answers for s in a.split("|")]
         assert len(spellings) == len(set(spellings)), category
+
+
+def test_positive_control_data_differs_only_in_its_open_answers():
+    narrow, uniform = real_world.sft_records(), real_world.sft_records(uniform=True)
+    assert [r["messages"][0] for r in narrow] == [r["messages"][0] for r in uniform]
+    parts = real_world.splits()
+    category_of = {real_world.open_question(c, p): c for c in parts["sft_open"] for p in range(8)}
+    taught = 0
+    for record in uniform:
+        question, answer = (m["content"] for m in record["messages"])
+        category = category_of.get(question)
+        if category is None:  # closed questions keep their one right answer
+            assert record in narrow
+            continue
+        assert is_valid(answer, answer_lists.OPEN_CATEGORIES[category][1])
+        taught += answer in real_world.sft_answers(category)
+    assert taught < 10  # drawn from 86-221 answers, not from the narrow three
