@@ -110,7 +110,7 @@ def fsdp_lines(rows) -> list[str]:
     first = idx[f"{sharders[0][0]}_fused"]
     lines = [f"One sharded training step on {first['processes']} CPU processes (gloo; Llama hidden {first['hidden']}, "
              f"{first['layers']} layers, V = {first['vocab']}; {first['tokens']} tokens per process; loss + backward + "
-             "AdamW):", "",
+             "AdamW; the two columns of a row are measured side by side, rows possibly in different sessions):", "",
              "| sharding | V | tokens/process | ts2 unfused | ts2 fused (in the forward) | fused / unfused | "
              "peak extra MiB per process: unfused / fused | logits MiB |", "|---|---|---|---|---|---|---|---|"]
     for name, label in sharders:
