@@ -55,7 +55,9 @@ def _add_runtime_flags(p: argparse.ArgumentParser, batch_flag: bool = False) -> 
     p.add_argument("--dtype", default="auto",
                    help="auto (bfloat16 on GPUs that support it, float32 on the CPU), float32, bfloat16, float16")
     if batch_flag:
-        p.add_argument("--batch_tokens", type=int, default=16384,
+        from .generate import DEFAULT_BATCH_TOKENS
+
+        p.add_argument("--batch_tokens", type=int, default=DEFAULT_BATCH_TOKENS,
                        help="token budget of a batch: prompts x n x (longest prompt + max_new_tokens)")
 
 

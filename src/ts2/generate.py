@@ -65,13 +65,16 @@ class SamplingSettings:
             raise ValueError(f"stop strings must be non-empty, got stop={self.stop!r}")
 
 
+DEFAULT_BATCH_TOKENS = 16384  # prompts x n x (longest prompt + max_new_tokens) per batch
+
+
 @dataclass
 class Runtime:
     """Where and how fast to sample; changes rounding at most, never the distribution."""
 
     device: str = "auto"
     dtype: str = "auto"
-    batch_tokens: int = 16384
+    batch_tokens: int = DEFAULT_BATCH_TOKENS
 
     def check(self) -> None:
         if self.batch_tokens < 1:

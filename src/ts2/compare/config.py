@@ -38,6 +38,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from ..data import DataError
+from ..generate import DEFAULT_BATCH_TOKENS
 
 SAMPLING_DEFAULTS = {"n": 16, "temperatures": [1.0], "base_temperatures": None, "top_k": 0, "top_p": 0.9,
                      "max_new_tokens": 64, "stop": []}
@@ -49,7 +50,7 @@ VERDICT_DEFAULTS = {"method": "ts2", "split": "heldout_categories", "metric": "l
                     "min_seeds": 3}
 CHECKS_DEFAULTS = {"split": None, "temperature": None, "sft_share_rise": 0.3, "simpson_drop": 0.1,
                    "entropy_drop": 0.5, "format_min_accuracy": 0.8, "aa": True, "positive_control": None}
-RUNTIME_DEFAULTS = {"device": "auto", "dtype": "auto", "batch_tokens": 16384}
+RUNTIME_DEFAULTS = {"device": "auto", "dtype": "auto", "batch_tokens": DEFAULT_BATCH_TOKENS}
 RESERVED_TRAIN_SETTINGS = ("model", "data", "output", "output_dir", "seed", "data_seed")
 METHOD_ONLY_SETTINGS = ("train_data",)  # read by ts2 compare, not passed to ts2 train as such
 

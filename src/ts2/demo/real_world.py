@@ -15,11 +15,10 @@ Every prompt ends with ``answer_lists.ANSWER_FORMAT`` ("Reply with just the answ
 
 from __future__ import annotations
 
-import json
-import os
 import random
 from pathlib import Path
 
+from ..formats import write_jsonl_atomic
 from .answer_lists import ANSWER_FORMAT, CLOSED_FAMILIES, OPEN_CATEGORIES, PHRASINGS, first_spelling
 
 SPLIT_SEED = 0
@@ -109,17 +108,9 @@ def eval_prompts() -> list[dict]:
     return rows
 
 
-def write_jsonl(path: Path, rows) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-    os.replace(tmp, path)
-    return path
-
-
 def write_files(directory: Path) -> tuple[Path, Path]:
     """sft.jsonl, eval.jsonl and sft_uniform.jsonl (the positive control's data) under ``directory``."""
     directory = Path(directory)
-    write_jsonl(directory / "sft_uniform.jsonl", sft_records(uniform=True))
-    return (write_jsonl(directory / "sft.jsonl", sft_records()),
-            write_jsonl(directory / "eval.jsonl", eval_prompts()))
+    write_jsonl_atomic(directory / "sft_uniform.jsonl", sft_records(uniform=True))
+    return (write_jsonl_atomic(directory / "sft.jsonl", sft_records()),
+            write_jsonl_atomic(directory / "eval.jsonl", eval_prompts()))

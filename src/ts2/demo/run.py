@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ..compare.config import CompareConfig
 from ..compare.run import run_compare
+from ..formats import write_jsonl_atomic
 from . import real_world, world
 
 CONFIG_DIR = Path(__file__).parent / "configs"
@@ -98,7 +99,7 @@ def build_toy_base(root: Path, families, budget: ToyBudget, log) -> Path:
     if (base / "ts2_config.json").is_file():
         return base
     lines = world.pretraining_text(families, budget.pretrain_lines, random.Random(1))
-    pretrain = real_world.write_jsonl(root / "data" / "pretrain.jsonl",
+    pretrain = write_jsonl_atomic(root / "data" / "pretrain.jsonl",
                                       ({"prompt": "", "completion": line} for line in lines))
     tok = build_tokenizer(world.vocabulary())
     tf.set_seed(0)
@@ -124,8 +125,8 @@ def toy_config(root: Path, quick: bool, log) -> CompareConfig:
     budget = ToyBudget.quick() if quick else ToyBudget()
     families = world.task_families(random.Random(0))
     base = build_toy_base(root, families, budget, log)
-    real_world.write_jsonl(root / "data" / "sft.jsonl", world.sft_records(families, random.Random(2)))
-    real_world.write_jsonl(root / "data" / "eval.jsonl", world.eval_prompts(families,
+    write_jsonl_atomic(root / "data" / "sft.jsonl", world.sft_records(families, random.Random(2)))
+    write_jsonl_atomic(root / "data" / "eval.jsonl", world.eval_prompts(families,
                                                                             budget.eval_prompts_per_family))
     raw = {
         "name": "toy-world" + ("-quick" if quick else ""), "base_model": str(base),

@@ -93,7 +93,6 @@ def enable_fused_loss(model, loss="ts2", on_fused=None, **loss_kwargs):
     ``lm_head(hidden_states[-1])``.
     """
     from ..losses import RowLoss, get_loss
-    from ..ops.fused_linear import fused_linear_loss
 
     loss_fn = loss if isinstance(loss, RowLoss) else get_loss(loss, **loss_kwargs)
     check_fused_support(model, requested=True)
@@ -119,8 +118,7 @@ def enable_fused_loss(model, loss="ts2", on_fused=None, **loss_kwargs):
             state["checked"] = True
         fn = state["loss"]
         target = shift_labels(labels.to(hidden.device), fn.ignore_index)
-        outputs.loss = fused_linear_loss(fn.rows_fn, hidden, weight, target, bias, fn.ignore_index, fn.reduction,
-                                         num_items_in_batch, fn.chunk_size)
+        outputs.loss = fn.fused(hidden, weight, target, bias=bias, num_items_in_batch=num_items_in_batch)
         if state["on_fused"] is not None:
             state["on_fused"](hidden, weight, bias, target)
         return outputs
