@@ -18,6 +18,7 @@ from pathlib import Path
 from transformers import TrainingArguments
 
 from .data import DataError, read_records, tokenize_records
+from .formats import write_text_atomic
 from .hf.loading import check_model_dir, load_tokenizer, stop_token_ids
 from .losses import LOSSES, get_loss
 
@@ -170,9 +171,7 @@ def _save_final(trainer, tokenizer, output: Path, script: TS2Arguments, stats) -
                        "dropped": stats.dropped, "response_tokens": stats.label_tokens},
               "fused_loss": trainer.fused_loss, "final_step": trainer.state.global_step,
               "distributed": _distributed_record(trainer)}
-    tmp = output / (CONFIG_NAME + ".tmp")
-    tmp.write_text(json.dumps(record, indent=2, default=str))
-    os.replace(tmp, output / CONFIG_NAME)
+    write_text_atomic(output / CONFIG_NAME, json.dumps(record, indent=2, default=str))
 
 
 def _distributed_record(trainer) -> dict:
