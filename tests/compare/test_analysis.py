@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from ts2.compare.analysis import Split, matched
+from ts2.compare.analysis import Split, all_curves, matched
 from ts2.compare.scores import ALL_METRICS
 from ts2.compare.verdict import aa_check, collapse_checks, verdict
 
@@ -52,7 +52,7 @@ def _arrays(seed=0, **ts2):
 def _verdict(arrays, cfg=None, checks=None):
     cfg = cfg or _cfg()
     splits = {"sft": Split(cfg, PROMPTS, "sft")}
-    readings = matched(cfg, arrays, splits)
+    readings = matched(cfg, all_curves(arrays, splits))
     return verdict(cfg, readings, checks or {}), readings
 
 
@@ -91,13 +91,13 @@ def test_a_failed_check_makes_the_verdict_inconclusive_and_says_which():
 def test_collapse_checks_pass_on_a_collapse_and_fail_without_one():
     cfg = _cfg()
     splits = {"sft": Split(cfg, PROMPTS, "sft")}
-    checks = collapse_checks(cfg, _arrays(), splits)
+    checks = collapse_checks(cfg, all_curves(_arrays(), splits))
     assert all(checks[name]["passed"] for name in ("collapse_sft_share", "collapse_valid_simpson",
                                                    "collapse_entropy", "format_learned")), checks
     assert checks["collapse_sft_share"]["value"] == pytest.approx(0.5, abs=0.05)
     rng = np.random.default_rng(1)
     no_collapse = {"base": _method(rng, sft_share=0.85, simpson=0.35, entropy=1.2), "ce": _method(rng)}
-    checks = collapse_checks(cfg, no_collapse, splits)
+    checks = collapse_checks(cfg, all_curves(no_collapse, splits))
     assert not any(checks[name]["passed"] for name in ("collapse_sft_share", "collapse_valid_simpson",
                                                        "collapse_entropy"))
 

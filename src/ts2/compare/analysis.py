@@ -61,14 +61,22 @@ class Split:
         return weighted_means(values[seeds][:, self.index], *self.counts)
 
 
-def summarize(cfg, prompts, arrays, splits, t_index: int, metrics) -> tuple[dict, dict]:
+def all_curves(arrays, splits) -> dict:
+    """method -> split -> metric -> (point [T], replicates [B, T]): every curve the report reads
+    (tables, frontier, matched readings, checks), each computed once."""
+    return {method: {split.name: {metric: split.curve(values) for metric, values in table.items()}
+                     for split in splits.values()} for method, table in arrays.items()}
+
+
+def summarize(cfg, arrays, curves, splits, t_index: int, metrics) -> tuple[dict, dict]:
     """Tables at one temperature: method -> split -> metric -> {mean, ci95}, and the paired
     differences to the baseline: method -> split -> metric -> {diff, ci95}."""
     methods, versus = {}, {}
     for method, table in arrays.items():
         for split in splits.values():
             for metric in metrics:
-                point, reps = split.curve(table[metric][..., t_index])
+                point, reps = curves[method][split.name][metric]
+                point, reps = point[t_index], reps[:, t_index]
                 entry = _entry(point, reps)
                 if entry is None:
                     continue
@@ -76,22 +84,22 @@ def summarize(cfg, prompts, arrays, splits, t_index: int, metrics) -> tuple[dict
                 methods.setdefault(method, {}).setdefault(split.name, {})[metric] = entry
                 if method == cfg.baseline:
                     continue
-                b_point, b_reps = split.curve(arrays[cfg.baseline][metric][..., t_index])
-                diff = _entry(point - b_point, reps - b_reps, "diff")
+                b_point, b_reps = curves[cfg.baseline][split.name][metric]
+                diff = _entry(point - b_point[t_index], reps - b_reps[:, t_index], "diff")
                 if diff is not None:
                     versus.setdefault(method, {}).setdefault(split.name, {})[metric] = diff
     return methods, versus
 
 
-def frontier(cfg, arrays, splits) -> dict:
+def frontier(cfg, curves) -> dict:
     """method -> split -> "T" -> metric -> {mean, ci95}."""
     temps = cfg.sampling["temperatures"]
     result = {}
-    for method, table in arrays.items():
-        for split in splits.values():
-            block = result.setdefault(method, {}).setdefault(split.name, {})
+    for method, by_split in curves.items():
+        for split, by_metric in by_split.items():
+            block = result.setdefault(method, {}).setdefault(split, {})
             for metric in FRONTIER_METRICS:
-                point, reps = split.curve(table[metric])
+                point, reps = by_metric[metric]
                 for t, temperature in enumerate(temps):
                     entry = _entry(point[t], reps[:, t])
                     if entry is not None:
@@ -149,24 +157,24 @@ def best_accuracy_gap(level, method_acc, base_acc) -> dict:
     return {"diff": gap(method_acc[0], level_accuracy(base_acc[0], level)), "ci95": interval(reps)}
 
 
-def matched(cfg, arrays, splits, method_names=None) -> dict:
+def matched(cfg, curves) -> dict:
     """method -> split -> "<baseline>@T<t>" -> {target_accuracy, metrics, accuracy_at_matched_<metric>,
     best_accuracy_gap}."""
     v, temps = cfg.verdict, cfg.sampling["temperatures"]
     acc_key, tol = v["accuracy"], v["accuracy_tolerance"]
     result = {}
-    for method in method_names or [m for m in arrays if m not in ("base", cfg.baseline)]:
-        for split in splits.values():
-            m_acc, b_acc = split.curve(arrays[method][acc_key]), split.curve(arrays[cfg.baseline][acc_key])
+    for method in [m for m in curves if m not in ("base", cfg.baseline)]:
+        for split, own in curves[method].items():
+            base = curves[cfg.baseline][split]
             for temperature in v["levels"]:
                 level = temps.index(temperature)
-                block = {"target_accuracy": level_accuracy(b_acc[0], level), "baseline_temperature": temperature,
-                         "metrics": {}, "best_accuracy_gap": best_accuracy_gap(level, m_acc, b_acc)}
+                block = {"target_accuracy": level_accuracy(base[acc_key][0], level),
+                         "baseline_temperature": temperature, "metrics": {},
+                         "best_accuracy_gap": best_accuracy_gap(level, own[acc_key], base[acc_key])}
                 for metric in dict.fromkeys((v["metric"], *MATCHED_METRICS)):
-                    block["metrics"][metric] = matched_diff(temps, level, m_acc, split.curve(arrays[method][metric]),
-                                                            b_acc, split.curve(arrays[cfg.baseline][metric]), tol)
-                m_met, b_met = split.curve(arrays[method][v["metric"]]), split.curve(arrays[cfg.baseline][v["metric"]])
-                block[f"accuracy_at_matched_{v['metric']}"] = matched_diff(temps, level, m_met, m_acc, b_met, b_acc,
-                                                                           0.0)
-                result.setdefault(method, {}).setdefault(split.name, {})[f"{cfg.baseline}@T{temperature}"] = block
+                    block["metrics"][metric] = matched_diff(temps, level, own[acc_key], own[metric], base[acc_key],
+                                                            base[metric], tol)
+                block[f"accuracy_at_matched_{v['metric']}"] = matched_diff(
+                    temps, level, own[v["metric"]], own[acc_key], base[v["metric"]], base[acc_key], 0.0)
+                result.setdefault(method, {}).setdefault(split, {})[f"{cfg.baseline}@T{temperature}"] = block
     return result

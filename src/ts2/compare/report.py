@@ -21,7 +21,7 @@ import math
 from pathlib import Path
 
 from ..formats import write_json_atomic, write_text_atomic
-from .analysis import Split, frontier, matched, summarize
+from .analysis import Split, all_curves, frontier, matched, summarize
 from .scores import ALL_METRICS, per_prompt, score_arrays
 from .verdict import all_checks, verdict
 
@@ -59,13 +59,14 @@ def build_report(cfg, out: Path, prompts: list[dict]) -> dict:
     temps = cfg.sampling["temperatures"]
     arrays = score_arrays(cfg, out, prompts)
     splits = {name: Split(cfg, prompts, name) for name in sorted({r["split"] for r in prompts})}
+    curves = all_curves(arrays, splits)
     by_temperature = {}
     for t, temperature in enumerate(temps):
-        methods, versus = summarize(cfg, prompts, arrays, splits, t, ALL_METRICS)
+        methods, versus = summarize(cfg, arrays, curves, splits, t, ALL_METRICS)
         by_temperature[str(temperature)] = {"methods": methods, key: versus}
     first = by_temperature[str(report_temperature(cfg))]
-    readings = matched(cfg, arrays, splits) if cfg.verdict is not None else {}
-    checks = all_checks(cfg, arrays, prompts, splits, readings)
+    readings = matched(cfg, curves) if cfg.verdict is not None else {}
+    checks = all_checks(cfg, arrays, curves, prompts, readings)
     probe = {}
     for method in cfg.all_methods():
         path = out / "probe" / f"{method}.json"
@@ -77,7 +78,7 @@ def build_report(cfg, out: Path, prompts: list[dict]) -> dict:
         "name": cfg.name, "protocol": "ts2-compare-v2", "temperature": report_temperature(cfg),
         "methods": first["methods"], key: first[key],
         "verdict": verdict(cfg, readings, checks), "checks": checks, "matched": readings,
-        "frontier": frontier(cfg, arrays, splits), "temperatures": by_temperature,
+        "frontier": frontier(cfg, curves), "temperatures": by_temperature,
         "timing": _timing(cfg, out), "probe": probe,
         "settings": {**cfg.to_dict(), "prompts": counts,
                      "train_examples": sum(1 for line in open(cfg.train_data) if line.strip()),

@@ -9,32 +9,32 @@ from ..metrics.bootstrap import interval
 from .analysis import Split, matched_diff
 
 
-def _diff_entry(split: Split, a: np.ndarray, b: np.ndarray, t: int) -> dict | None:
-    """mean(a) - mean(b) at grid index t over the split, with its bootstrap interval (same draw)."""
-    a_point, a_reps = split.curve(a[..., t])
-    b_point, b_reps = split.curve(b[..., t])
+def _diff_entry(a, b, t: int) -> dict | None:
+    """mean(a) - mean(b) at grid index t, with its bootstrap interval (curves of one split: the same draw)."""
+    a_point, a_reps = a[0][t], a[1][:, t]
+    b_point, b_reps = b[0][t], b[1][:, t]
     if np.isnan(a_point) or np.isnan(b_point):
         return None
     return {"diff": float(a_point - b_point), "ci95": interval(a_reps - b_reps),
             "baseline_value": float(a_point), "base_value": float(b_point)}
 
 
-def collapse_checks(cfg, arrays, splits) -> dict:
+def collapse_checks(cfg, curves) -> dict:
     c, v = cfg.checks, cfg.verdict
     temps = cfg.sampling["temperatures"]
     temperature = c["temperature"] if c["temperature"] is not None else max(v["levels"])
     t = temps.index(temperature)
-    split = splits[c["split"] or v["split"]]
-    base, ce = arrays["base"], arrays[cfg.baseline]
+    split = c["split"] or v["split"]
+    base, ce = curves["base"][split], curves[cfg.baseline][split]
     checks = {}
     for name, metric, sign, threshold in (("collapse_sft_share", "sft_share", +1, c["sft_share_rise"]),
                                           ("collapse_valid_simpson", "valid_simpson", -1, c["simpson_drop"]),
                                           ("collapse_entropy", "entropy", -1, c["entropy_drop"])):
-        entry = _diff_entry(split, ce[metric], base[metric], t)
-        where = f"{cfg.baseline} - base, {split.name}, T {temperature}"
+        entry = _diff_entry(ce[metric], base[metric], t)
+        where = f"{cfg.baseline} - base, {split}, T {temperature}"
         if entry is None:
             checks[name] = {"value": None, "threshold": sign * threshold, "passed": False,
-                            "detail": f"{metric} undefined for {cfg.baseline} or base on {split.name}"}
+                            "detail": f"{metric} undefined for {cfg.baseline} or base on {split}"}
             continue
         lo, hi = entry["ci95"]
         clear = (lo is not None and lo > 0) if sign > 0 else (hi is not None and hi < 0)
@@ -43,10 +43,10 @@ def collapse_checks(cfg, arrays, splits) -> dict:
                         "detail": f"{metric}: {where}; passes if {'>=' if sign > 0 else '<='} {sign * threshold:g} "
                                   f"and the interval excludes 0"}
     lowest = min(v["levels"])
-    point, reps = split.curve(ce[v["accuracy"]][..., temps.index(lowest)])
+    point, reps = ce[v["accuracy"]][0][temps.index(lowest)], ce[v["accuracy"]][1][:, temps.index(lowest)]
     checks["format_learned"] = {"value": float(point), "threshold": c["format_min_accuracy"],
                                 "passed": bool(point >= c["format_min_accuracy"]), "ci95": interval(reps),
-                                "detail": f"{v['accuracy']} of {cfg.baseline} at T {lowest} on {split.name}"}
+                                "detail": f"{v['accuracy']} of {cfg.baseline} at T {lowest} on {split}"}
     return checks
 
 
@@ -83,10 +83,10 @@ def positive_control_check(cfg, matched: dict) -> dict:
             "detail": f"{control} - {cfg.baseline}: {v['metric']} at matched {v['accuracy']}, {v['split']}"}
 
 
-def all_checks(cfg, arrays, prompts, splits, matched: dict) -> dict:
+def all_checks(cfg, arrays, curves, prompts, matched: dict) -> dict:
     if cfg.checks is None:
         return {}
-    checks = collapse_checks(cfg, arrays, splits)
+    checks = collapse_checks(cfg, curves)
     if cfg.checks["aa"]:
         checks["aa"] = aa_check(cfg, arrays, prompts)
     if cfg.checks["positive_control"] is not None:
