@@ -1,7 +1,6 @@
 """The answer verifier, per-prompt scores and bootstrap intervals, against hand-written cases and
 naive references."""
 
-import random
 
 import pytest
 
@@ -14,7 +13,6 @@ from ts2.metrics.answer_sets import (
     prompt_scores,
     rarefied_distinct,
 )
-from ts2.metrics.bootstrap import mean_ci, paired_diff_ci
 
 VALID = ["Apple", "Passion fruit", "Kiwi"]
 
@@ -54,42 +52,6 @@ def test_prompt_scores_open_and_closed():
     assert prompt_scores(["The answer is 7.", "8"], ["7"], "closed") == {"pass@1": 0.0, "lenient_pass@1": 0.5}
     with pytest.raises(ValueError, match="kind"):
         prompt_scores(["a"], ["a"], "other")
-
-
-def _naive_percentile_ci(values, resamples, seed):
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    means = sorted(float(np.mean([values[i] for i in rng.integers(0, len(values), len(values))]))
-                   for _ in range(resamples))
-    return means
-
-
-def test_mean_ci_matches_a_naive_bootstrap():
-    import numpy as np
-
-    rng = random.Random(0)
-    values = [rng.random() for _ in range(40)]
-    ci = mean_ci(values, resamples=500, seed=3)
-    assert ci["mean"] == pytest.approx(sum(values) / 40) and ci["prompts"] == 40
-    gen = np.random.default_rng(3)
-    idx = gen.integers(0, 40, size=(500, 40))
-    means = [float(np.mean([values[i] for i in row])) for row in idx]
-    assert ci["ci95"] == pytest.approx([float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))])
-    assert ci["ci95"][0] < ci["mean"] < ci["ci95"][1]
-
-
-def test_paired_diff_ci():
-    a = [0.5, 0.7, None, 0.9, 0.2, 0.4]
-    b = [0.4, 0.5, 0.3, None, 0.1, 0.3]
-    d = paired_diff_ci(a, b, resamples=1000, seed=0)
-    assert d["prompts"] == 4 and d["diff"] == pytest.approx((0.1 + 0.2 + 0.1 + 0.1) / 4)
-    assert 0.1 - 1e-12 <= d["ci95"][0] <= d["diff"] <= d["ci95"][1] <= 0.2 + 1e-12
-    same = paired_diff_ci([0.3, 0.6], [0.3, 0.6])
-    assert same["diff"] == 0 and same["ci95"] == [0.0, 0.0]
-    assert mean_ci([None, None]) is None and paired_diff_ci([1.0], [None]) is None
-    with pytest.raises(ValueError, match="equal lengths"):
-        paired_diff_ci([1.0], [1.0, 2.0])
 
 
 ANIMALS = ["Dog|Dogs", "Cat|Kitty", "Lion", "Hippopotamus|Hippo", "Sea lion"]

@@ -126,3 +126,22 @@ def test_monotone_fit_matches_sklearn_isotonic_regression():
         y = rng.random(7)
         want = isotonic.IsotonicRegression(increasing=False).fit_transform(np.arange(7), y)
         np.testing.assert_allclose(monotone_fit(y, increasing=False), want, atol=1e-12)
+
+
+def test_weighted_means_equal_the_means_of_explicitly_resampled_lists():
+    """The replicate means are those of the resampled data written out (seed x prompt copies),
+    and the interval is their 2.5/97.5 percentiles (the checks of the removed prompt-only
+    bootstrap, now on the hierarchical one)."""
+    rng = np.random.default_rng(2)
+    values = rng.random((2, 9, 1))
+    groups = ["a", "a", "b", "b", "b", "c", "d", "d", "e"]
+    seeds, units = hierarchical_counts(2, groups, resamples=300, seed=5)
+    _, reps = weighted_means(values, seeds, units)
+    for b in range(300):
+        copies = [values[s, p, 0] for s in range(2) for p in range(9)
+                  for _ in range(int(seeds[b, s] * units[b, p]))]
+        assert reps[b, 0] == pytest.approx(np.mean(copies))
+    lo, hi = interval(reps[:, 0])
+    assert lo == pytest.approx(np.quantile(reps[:, 0], 0.025, method="inverted_cdf"))
+    assert hi == pytest.approx(np.quantile(reps[:, 0], 0.975, method="inverted_cdf"))
+    assert lo < values.mean() < hi
