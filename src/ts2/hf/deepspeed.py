@@ -10,6 +10,7 @@ process group exists: the first rank builds it, the others wait and load the cac
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 from pathlib import Path
 
@@ -20,9 +21,11 @@ def _has_gpu() -> bool:
     return torch.cuda.is_available() or (hasattr(torch, "xpu") and torch.xpu.is_available())
 
 
+@functools.cache
 def prepare_deepspeed() -> str:
     """Select DeepSpeed's CPU accelerator when no GPU is present (unless ``DS_ACCELERATOR`` says
-    otherwise) and build its communication op once under a lock.  Returns the accelerator name."""
+    otherwise) and build its communication op once under a lock.  Returns the accelerator name.
+    Once per process: ``ts2 train`` calls it before parsing its arguments, ``ts2.train`` again."""
     if "DS_ACCELERATOR" not in os.environ and not _has_gpu():
         os.environ["DS_ACCELERATOR"] = "cpu"
     from deepspeed.accelerator import get_accelerator
