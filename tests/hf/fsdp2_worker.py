@@ -7,6 +7,7 @@ largest tensor any op produced) from rank 0.
     torchrun --nproc_per_node 2 fsdp2_worker.py OUT.pt  # FSDP2, each rank half of the batch
 """
 
+import contextlib
 import os
 import sys
 
@@ -60,6 +61,27 @@ def tiny_llama():
     return tf.LlamaForCausalLM(config)
 
 
+def train_steps(forward, backward, step, rank: int, world: int, watch: bool) -> dict:
+    """STEPS steps of this rank's share of the batch, the loss normalised by the global token count:
+    ``forward(**batch).loss``, ``backward(loss * world)`` (data parallelism averages gradients over
+    ranks), ``step()``.  Returns what the watch saw and the tokens of the share."""
+    ids, mask, labels = batch()
+    n_global = int((labels[:, 1:] != -100).sum())
+    share = slice(rank * EXAMPLES // world, (rank + 1) * EXAMPLES // world)
+    seen = {"largest": 0, "vocab_rows": 0, "tokens": ids[share].numel()}  # padded rows a rank's logits would have
+    for _ in range(STEPS):
+        mode = LargestOutput() if watch else None
+        with mode if mode else contextlib.nullcontext():
+            loss = forward(input_ids=ids[share], attention_mask=mask[share], labels=labels[share],
+                           num_items_in_batch=n_global).loss
+            backward(loss * world)
+        if mode:
+            seen["largest"] = max(seen["largest"], mode.largest)
+            seen["vocab_rows"] = max(seen["vocab_rows"], mode.vocab_rows)
+        step()
+    return seen
+
+
 def main(out_path: str, watch: bool) -> None:
     distributed = "WORLD_SIZE" in os.environ
     if distributed:
@@ -76,27 +98,16 @@ def main(out_path: str, watch: bool) -> None:
         fully_shard(model)  # the root group owns embed_tokens, norm and lm_head
     model.train()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
-    ids, mask, labels = batch()
-    n_global = int((labels[:, 1:] != -100).sum())
-    share = slice(rank * EXAMPLES // world, (rank + 1) * EXAMPLES // world)
-    largest = 0
-    for _ in range(STEPS):
-        mode = LargestOutput() if watch else None
-        if mode:
-            mode.__enter__()
-        loss = model(input_ids=ids[share], attention_mask=mask[share], labels=labels[share],
-                     num_items_in_batch=n_global).loss
-        (loss * world).backward()  # FSDP averages gradients over ranks; the loss is sum / global count
-        if mode:
-            mode.__exit__(None, None, None)
-            largest = max(largest, mode.largest)
+
+    def step():
         optimizer.step()
         optimizer.zero_grad()
+
+    seen = train_steps(model, torch.Tensor.backward, step, rank, world, watch)
     state = {k: (v.full_tensor() if hasattr(v, "full_tensor") else v).detach().clone()
              for k, v in model.state_dict().items()}
-    tokens = ids[share].numel()  # padded rows a rank's logits would have
     if rank == 0:
-        torch.save({"state": state, "largest": largest, "tokens": tokens, "vocab": VOCAB}, out_path)
+        torch.save({"state": state, **seen, "vocab": VOCAB}, out_path)
     if distributed:
         dist.destroy_process_group()
 
