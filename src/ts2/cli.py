@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     command, rest = argv[0], argv[1:]
     parser.parse_args([command])  # rejects unknown commands with the usual message
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from .data import DataError
+    from .formats import DataError
 
     try:
         return HANDLERS[command](rest)

@@ -14,17 +14,13 @@ Every record is checked before anything is tokenized; a bad one raises DataError
 
 from __future__ import annotations
 
-import gzip
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .formats import DataError, iter_jsonl, read_saved_dataset
+
 IGNORE_INDEX = -100
 ROLES = ("system", "user", "assistant", "tool")
-
-
-class DataError(ValueError):
-    """A training record or file that cannot be used; the message names where and why."""
 
 
 @dataclass
@@ -95,38 +91,13 @@ def _check_tokenized(obj: dict, origin: str) -> Record:
     return Record(None, None, None, origin, ids, labels)
 
 
-def iter_jsonl(path: str | Path):
-    """(origin "file:line", object) for each non-blank line of a JSONL or JSONL.gz file; an
-    unparsable line raises DataError naming its file and line."""
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from exc
-            yield f"{path}:{lineno}", obj
-
-
 def read_records(path: str | Path) -> list[Record]:
     """Read and check every record of a JSONL file or saved HF dataset directory."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file or directory")
     if path.is_dir():
-        import datasets
-
-        try:
-            ds = datasets.load_from_disk(str(path))
-        except Exception as exc:  # datasets raises several types for "not a dataset"
-            raise DataError(f"{path}: not a saved Hugging Face dataset ({exc})") from exc
-        if isinstance(ds, datasets.DatasetDict):
-            if "train" not in ds:
-                raise DataError(f"{path}: dataset dict has no 'train' split (splits: {list(ds)})")
-            ds = ds["train"]
+        ds = read_saved_dataset(path, split="train")
         records = [check_record(row, f"{path}[{i}]") for i, row in enumerate(ds)]
     else:
         records = [check_record(obj, origin) for origin, obj in iter_jsonl(path)]

@@ -10,8 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from .data import DataError
-from .formats import conversation, read_generations, read_jsonl
+from .formats import DataError, conversation, read_generations, read_jsonl
 from .metrics.answers import accuracy_report, extract_answer, reference_answer
 from .metrics.code import pass_at_k_report
 from .metrics.diversity import diversity_report

@@ -1,19 +1,59 @@
 """Reading the files users arrive with: JSONL, parquet, CSV, JSON arrays, and the TS² authors'
 generations JSON (records with an ``answer`` list).
 
-Parquet and CSV are read with pyarrow, JSON arrays with the standard library; JSONL through
-``ts2.data.iter_jsonl`` so a bad line is reported as ``file:line``.
+Parquet and CSV are read with pyarrow, JSON arrays with the standard library, saved Hugging Face
+datasets with ``datasets.load_from_disk``; a bad JSONL line is reported as ``file:line``.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from pathlib import Path
 
-from .data import DataError, iter_jsonl
-
 TABLE_SUFFIXES = (".parquet", ".csv", ".json")
+
+
+class DataError(ValueError):
+    """A record or file that cannot be used; the message names where and why."""
+
+
+def iter_jsonl(path: str | Path):
+    """(origin "file:line", object) for each non-blank line of a JSONL or JSONL.gz file; an
+    unparsable line raises DataError naming its file and line."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{path}:{lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from exc
+            yield f"{path}:{lineno}", obj
+
+
+def read_saved_dataset(path: str | Path, split: str | None = None):
+    """A directory written by ``Dataset.save_to_disk`` / ``DatasetDict.save_to_disk`` as a
+    ``datasets.Dataset``.  For a dataset dict, ``split`` picks the split (needed when it holds
+    more than one); anything else is a DataError naming the directory and the splits."""
+    import datasets
+
+    try:
+        ds = datasets.load_from_disk(str(path))
+    except Exception as exc:  # datasets raises several types for "not a dataset"
+        raise DataError(f"{path}: not a saved Hugging Face dataset ({exc})") from exc
+    if isinstance(ds, datasets.DatasetDict):
+        if split is None and len(ds) == 1:
+            split = next(iter(ds))
+        if split not in ds:
+            wanted = f"no {split!r} split" if split else "several splits"
+            raise DataError(f"{path}: dataset dict has {wanted} (splits: {', '.join(ds)}); name one, or point at "
+                            f"its directory ({Path(path) / next(iter(ds))})")
+        ds = ds[split]
+    return ds
 
 
 def is_table(path: str | Path) -> bool:

@@ -21,8 +21,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .data import DataError, iter_jsonl
-from .formats import is_table, read_table
+from .formats import DataError, is_table, iter_jsonl, read_saved_dataset, read_table
 from .protocols import humaneval_chat_prompt
 
 
@@ -145,11 +144,7 @@ def read_prompts(path: str | Path, column: str | None = None, code_prompt: str =
         raise DataError(f"{path}: no such file or directory")
     prompts: list[Prompt] = []
     if path.is_dir():
-        import datasets
-
-        ds = datasets.load_from_disk(str(path))
-        if isinstance(ds, datasets.DatasetDict):
-            ds = ds[next(iter(ds))]
+        ds = read_saved_dataset(path)
         prompts = _table_prompts(ds, ds.column_names, column, str(path))
     elif is_table(path):
         rows = read_table(path)

@@ -13,8 +13,7 @@ assistant turn (their evaluation_reward.py), which appends the template's assist
 
 from __future__ import annotations
 
-from .data import DataError
-from .formats import conversation, is_table, read_generations, read_jsonl, read_table, write_text_atomic
+from .formats import DataError, conversation, is_table, read_generations, read_jsonl, read_table, write_text_atomic
 from .metrics.reward import default_ns, reward_report, win_rate
 from .protocols import check_protocol
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from transformers import TrainingArguments
 
-from .data import DataError, read_records, tokenize_records
-from .formats import write_text_atomic
+from .data import read_records, tokenize_records
+from .formats import DataError, write_text_atomic
 from .hf.loading import check_model_dir, load_tokenizer, stop_token_ids
 from .losses import LOSSES, get_loss
 

@@ -12,7 +12,7 @@ from tiny import make_model_dir, write_jsonl  # noqa: E402
 
 from ts2.cli import main  # noqa: E402
 from ts2.compare.config import CompareConfig, load_config, read_eval_prompts  # noqa: E402
-from ts2.data import DataError  # noqa: E402
+from ts2.formats import DataError  # noqa: E402
 
 EVAL = [
     {"id": "n1", "prompt": "name a number below 5", "valid": ["0", "1", "2", "3", "4"], "kind": "open",

@@ -10,7 +10,7 @@ import torch
 import transformers as tf
 
 from ts2.cli import main
-from ts2.data import DataError
+from ts2.formats import DataError
 from ts2.generate import Runtime, SamplingSettings, batches, completed_ids, generate, read_prompts
 from ts2.hf.decoding import SparsemaxLogitsProcessor
 from ts2.ops import sparsemax

@@ -37,7 +37,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from ..data import DataError
+from ..formats import DataError
 from ..generate import DEFAULT_BATCH_TOKENS
 
 SAMPLING_DEFAULTS = {"n": 16, "temperatures": [1.0], "base_temperatures": None, "top_k": 0, "top_p": 0.9,
@@ -266,7 +266,7 @@ def load_config(path) -> CompareConfig:
 
 def read_eval_prompts(path) -> list[dict]:
     """Evaluation prompts with their verifiers; a bad record is a DataError naming file:line."""
-    from ..data import iter_jsonl
+    from ..formats import iter_jsonl
 
     rows, ids = [], set()
     for origin, row in iter_jsonl(path):

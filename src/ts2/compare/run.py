@@ -25,8 +25,7 @@ import json
 import time
 from pathlib import Path
 
-from ..data import DataError
-from ..formats import write_json_atomic
+from ..formats import DataError, write_json_atomic
 from .config import CompareConfig, read_eval_prompts
 
 PRIOR_SECONDS = {"import": 60.0, "train": 120.0, "evaluate": 60.0}  # ETA before anything is measured

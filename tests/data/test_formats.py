@@ -1,0 +1,59 @@
+"""The file readers every command shares (``ts2.formats``): saved Hugging Face datasets are read one
+way for training records, prompts and task data, and a directory that is not one, or a dataset
+dict whose split is not named, is an error naming the directory and the splits."""
+
+import datasets
+import pytest
+
+from ts2.data import read_records
+from ts2.formats import DataError, iter_jsonl, read_saved_dataset
+from ts2.generate import read_prompts
+
+ROWS = {"prompt": ["2+2?", "3+3?"], "completion": ["4", "6"]}
+
+
+@pytest.fixture
+def saved(tmp_path):
+    one = tmp_path / "one"
+    datasets.Dataset.from_dict(ROWS).save_to_disk(str(one))
+    single = tmp_path / "single"
+    datasets.DatasetDict({"validation": datasets.Dataset.from_dict(ROWS)}).save_to_disk(str(single))
+    several = tmp_path / "several"
+    datasets.DatasetDict({"train": datasets.Dataset.from_dict(ROWS),
+                          "test": datasets.Dataset.from_dict({"prompt": ["x"], "completion": ["y"]})}
+                         ).save_to_disk(str(several))
+    return {"one": one, "single": single, "several": several, "plain": tmp_path}
+
+
+def test_a_dataset_a_one_split_dict_and_a_named_split_are_read(saved):
+    assert read_saved_dataset(saved["one"])["prompt"] == ROWS["prompt"]
+    assert read_saved_dataset(saved["single"])["prompt"] == ROWS["prompt"]  # the only split
+    assert read_saved_dataset(saved["several"], "test")["prompt"] == ["x"]
+    assert read_saved_dataset(saved["several"] / "test")["prompt"] == ["x"]  # one split's own directory
+
+
+def test_unnamed_or_missing_splits_and_non_datasets_are_errors(saved):
+    with pytest.raises(DataError, match=r"several splits \(splits: train, test\).*several/train"):
+        read_saved_dataset(saved["several"])
+    with pytest.raises(DataError, match="no 'validation' split"):
+        read_saved_dataset(saved["several"], "validation")
+    with pytest.raises(DataError, match="not a saved Hugging Face dataset"):
+        read_saved_dataset(saved["plain"])
+
+
+def test_training_records_and_prompts_read_saved_datasets_the_same_way(saved):
+    assert [r.completion for r in read_records(saved["several"])] == ["4", "6"]  # training reads "train"
+    with pytest.raises(DataError, match="no 'train' split"):
+        read_records(saved["single"])
+    assert [p.text for p in read_prompts(saved["single"])] == ROWS["prompt"]
+    with pytest.raises(DataError, match="several splits"):
+        read_prompts(saved["several"])  # no longer the first split, silently
+    with pytest.raises(DataError, match="not a saved Hugging Face dataset"):
+        read_prompts(saved["plain"])
+
+
+def test_a_bad_jsonl_line_is_named_by_file_and_line(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"a": 1}\n\n{"a": \n')
+    with pytest.raises(DataError, match=r"rows.jsonl:3: invalid JSON"):
+        list(iter_jsonl(path))
