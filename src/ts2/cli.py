@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 
 from . import __version__
@@ -12,7 +13,7 @@ from . import __version__
 COMMANDS = {
     "train": "fine-tune a causal LM with a ts2 loss or a baseline (HF TrainingArguments flags, --config YAML)",
     "generate": "sample n responses per prompt (softmax or sparsemax decoding), resumable JSONL output",
-    "eval": "diversity | code | answers | reward metrics of generations",
+    "eval": "diversity | code | answers | reward metrics of generations; tasks: the paper's OpenLLM evaluation",
     "probe": "next-token distribution of one or more models at the answer position, with a bar chart",
     "compare": "train each method from one base model, sample, score, report with intervals (YAML config)",
     "demo": "the paper's claim on a real model (SmolLM2-135M-Instruct, CPU): ts2 compare on a shipped config",
@@ -47,7 +48,25 @@ def _train(argv: list[str]) -> int:
     trainer = train(script, args)
     if trainer.is_world_process_zero():
         print(f"saved the fine-tuned model to {script.output}")
+    if getattr(trainer, "is_deepspeed_enabled", False) and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        _leave_after_deepspeed()
     return 0
+
+
+def _leave_after_deepspeed() -> None:
+    """End a launched rank (torchrun, accelerate, deepspeed) whose DeepSpeed run is complete (model
+    and records saved) without the interpreter's teardown.  On the CPU accelerator about one rank in
+    twenty aborted there ("terminate called without an active exception", SIGABRT, no Python frame
+    left: a C++ static destructor), after everything was written, and the launcher then reported
+    the run as failed."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _add_runtime_flags(p: argparse.ArgumentParser, batch_flag: bool = False) -> None:
@@ -143,10 +162,11 @@ def _eval(argv: list[str]) -> int:
     rew.add_argument("--n", type=_ints, default=None)
     rew.add_argument("--scores", help="also write each prompt's rewards here (JSONL; a pre-scored --baseline later)")
     rew.add_argument("--batch_size", type=int, default=8, help="sequences scored at once")
-    for parser in (div, ans, rew):
+    tasks = _add_tasks_parser(sub)
+    for parser in (div, ans, rew, tasks):
         parser.add_argument("--protocol", choices=["ts2", "paper"], default="ts2",
                             help="ts2: ts2's definitions; paper: the TS² authors' exact formulas (see README)")
-    for parser in (div, code, ans, rew):
+    for parser in (div, code, ans, rew, tasks):
         parser.add_argument("--output", help="also write the JSON result here")
     div.add_argument("--device", default="auto", help="device of the embedding model (auto, cpu, cuda, cuda:N, mps)")
     _add_runtime_flags(rew)
@@ -161,6 +181,8 @@ def _eval(argv: list[str]) -> int:
         results = args.results or str(args.samples).removesuffix(".jsonl") + "_results.jsonl"
         report = evaluate.eval_code(args.samples, args.problems, args.k, results, limits, args.workers,
                                     prompt_style=args.prompt_style)
+    elif args.metric == "tasks":
+        report = _eval_tasks(args)
     elif args.metric == "answers":
         report = evaluate.eval_answers(args.input, args.references, args.reference_field, args.pattern, args.n,
                                        args.protocol)
@@ -175,6 +197,49 @@ def _eval(argv: list[str]) -> int:
     if args.output:
         write_json_atomic(args.output, report)
     return 0
+
+
+def _add_tasks_parser(sub) -> argparse.ArgumentParser:
+    from .task_eval import DEPTHS, SAMPLING
+    from .tasks import TASKS
+
+    tasks = sub.add_parser("tasks", help="the paper's OpenLLM evaluation (ARC, HellaSwag, Winogrande, MMLU, "
+                                         "TruthfulQA MC1, GSM8K): majority vote and best-of-n from local copies")
+    tasks.add_argument("--task", required=True, choices=list(TASKS))
+    tasks.add_argument("--data", help="the task's dataset: parquet / JSON / JSONL / CSV file or save_to_disk "
+                                      "directory, in the hub's column layout")
+    tasks.add_argument("--split", help="split of a saved dataset dict (default: the one the authors used)")
+    tasks.add_argument("--limit", type=int, help="only the first N questions")
+    tasks.add_argument("--shuffle_choices", type=int, metavar="SEED",
+                       help="put each question's choices in an order drawn from SEED (TruthfulQA lists the "
+                            "right answer first); default: the dataset's order, as the authors ask")
+    tasks.add_argument("--model", help="model directory: sample the questions, then score")
+    tasks.add_argument("--input", help="score these generations instead (ts2 JSONL or the authors' voting dump)")
+    tasks.add_argument("--generations", help="with --model: the samples (JSONL, resumable; default: "
+                                             "OUTPUT_generations.jsonl beside --output)")
+    tasks.add_argument("--rows", help="also write one JSON line per question: responses, answers, gold, votes")
+    tasks.add_argument("--depths", type=_ints, default=list(DEPTHS), help="sample counts voted over "
+                                                                          "(default 1,4,8,16,32)")
+    tasks.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples over questions")
+    for name, value in SAMPLING.items():
+        tasks.add_argument(f"--{name}", type=type(value), default=value, help=f"(default {value}, the authors')")
+    tasks.add_argument("--seed", type=int, default=42)
+    tasks.add_argument("--no_progress", action="store_true")
+    _add_runtime_flags(tasks, batch_flag=True)
+    return tasks
+
+
+def _eval_tasks(args) -> dict:
+    from .generate import Runtime, SamplingSettings
+    from .task_eval import SAMPLING, default_generations, eval_task
+
+    if args.resamples < 1:
+        raise ValueError(f"--resamples must be >= 1, got {args.resamples}")
+    sampling = SamplingSettings(**{k: getattr(args, k) for k in SAMPLING}, seed=args.seed)
+    generations = args.generations or (default_generations(args.output) if args.model else None)
+    return eval_task(args.task, args.data, args.input, args.model, generations, args.rows, args.split, args.limit,
+                     args.shuffle_choices, sampling, Runtime(args.device, args.dtype, args.batch_tokens),
+                     args.depths, args.protocol, args.resamples, not args.no_progress)
 
 
 def _probe(argv: list[str]) -> int:

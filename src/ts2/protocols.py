@@ -24,6 +24,34 @@ HUMANEVAL_INSTRUCTION = "Write a solution to the following problem:\n```python\n
 HUMANEVAL_PREFILL = "```python\n    {prompt}"
 FENCE = "```"
 
+# The authors' OpenLLM prompts, verbatim (their openllm_evaluation.py GSM_TEMPLATE and MC_TEMPLATE,
+# trailing spaces and the typographic apostrophe included): each goes to the model as the user turn.
+GSM8K_TEMPLATE = ("Your task is to answer the question below. \n"
+                  "Give step by step reasoning before you answer, and when you\u2019re ready to answer, \n"
+                  "please use the format \"The answer is: ...\"\n\nQuestion: {question}\n")
+CHOICE_TEMPLATE = """You will be given a question with multiple-choice answers.
+Think step by step briefly, then give ONLY the final choice letter.
+
+Question:
+{question}
+
+Choices:
+{choices}
+
+When you are ready, answer strictly in the format:
+The answer is: X
+(where X is one of A, B, C, D or E).
+"""
+
+
+def task_prompt(question: str, choices: list[str] | None) -> str:
+    """The authors' user turn for one OpenLLM question: GSM8K's template without choices, else
+    the multiple-choice one with the choices lettered A., B., ... one a line."""
+    if choices is None:
+        return GSM8K_TEMPLATE.format(question=question)
+    lettered = "\n".join(f"{'ABCDE'[i]}. {choice}".strip() for i, choice in enumerate(choices))
+    return CHOICE_TEMPLATE.format(question=question, choices=lettered)
+
 
 def check_protocol(protocol: str) -> str:
     if protocol not in PROTOCOLS:
