@@ -218,6 +218,8 @@ def _add_tasks_parser(sub) -> argparse.ArgumentParser:
     tasks.add_argument("--generations", help="with --model: the samples (JSONL, resumable; default: "
                                              "OUTPUT_generations.jsonl beside --output)")
     tasks.add_argument("--rows", help="also write one JSON line per question: responses, answers, gold, votes")
+    tasks.add_argument("--write_prompts", metavar="FILE",
+                       help="instead of evaluating: write the questions as `ts2 compare` eval_prompts (JSONL)")
     tasks.add_argument("--depths", type=_ints, default=list(DEPTHS), help="sample counts voted over "
                                                                           "(default 1,4,8,16,32)")
     tasks.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples over questions")
@@ -233,6 +235,16 @@ def _eval_tasks(args) -> dict:
     from .generate import Runtime, SamplingSettings
     from .task_eval import SAMPLING, default_generations, eval_task
 
+    if args.write_prompts:
+        from .formats import write_jsonl_atomic
+        from .task_eval import compare_prompts
+        from .tasks import read_task
+
+        if args.data is None or args.model or args.input:
+            raise ValueError("--write_prompts needs --data and neither --model nor --input")
+        questions = read_task(args.task, args.data, args.split, args.limit, args.shuffle_choices)
+        write_jsonl_atomic(args.write_prompts, compare_prompts(args.task, questions))
+        return {"task": args.task, "questions": len(questions), "eval_prompts": args.write_prompts}
     if args.resamples < 1:
         raise ValueError(f"--resamples must be >= 1, got {args.resamples}")
     sampling = SamplingSettings(**{k: getattr(args, k) for k in SAMPLING}, seed=args.seed)

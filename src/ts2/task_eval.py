@@ -143,6 +143,19 @@ def eval_task(task: str, data=None, input=None, model=None, generations=None, ro
     return {"task": task, "protocol": protocol, **report, "settings": settings}
 
 
+def compare_prompts(task: str, questions: list[TaskQuestion]) -> list[dict]:
+    """The questions as `ts2 compare` evaluation prompts: closed, one gold answer, read out of the
+    response (``extract``), split and category the task's name."""
+    rows = []
+    for q in questions:
+        row = {"id": q.id, "prompt": q.prompt(), "valid": [q.gold], "kind": "closed", "split": task,
+               "category": task, "extract": "number" if q.choices is None else "choice"}
+        if q.choices is not None:
+            row["choices"] = q.choices
+        rows.append(row)
+    return rows
+
+
 def default_generations(output) -> Path | None:
     """Where `ts2 eval tasks --output X.json` keeps its samples: X_generations.jsonl beside it."""
     return None if output is None else Path(output).with_name(Path(output).stem + "_generations.jsonl")

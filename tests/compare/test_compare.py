@@ -23,6 +23,8 @@ EVAL = [
      "split": "new", "category": "number"},
     {"id": "a1", "prompt": "add 2 and 3", "valid": ["5"], "kind": "closed", "split": "seen", "category": "add"},
     {"id": "a2", "prompt": "add 1 and 1", "valid": ["2"], "kind": "closed", "split": "new", "category": "add"},
+    {"id": "g1", "prompt": "add 2 and 2; say 'The answer is: N'", "valid": ["4"], "kind": "closed", "split": "new",
+     "category": "task", "extract": "number"},  # as `ts2 eval tasks --write_prompts` writes them
 ]
 
 
@@ -55,6 +57,7 @@ def test_compare_end_to_end_and_resume(setup, capsys):
     assert {"accuracy", "lenient_accuracy", "coverage", "lenient_coverage", "pass@1", "distinct_1", "self_bleu",
             "invalid_mass", "entropy", "share_off_list"} <= set(seen)
     assert seen["accuracy"]["prompts"] == 2 and seen["pass@1"]["prompts"] == 1
+    assert report["methods"]["ts2"]["new"]["pass@1"]["prompts"] == 2  # one answer read out of the response
     lo, hi = seen["coverage"]["ci95"]
     assert lo <= seen["coverage"]["mean"] <= hi
     diff = report["vs_ce"]["ts2"]["new"]["coverage"]
@@ -134,6 +137,12 @@ def test_missing_keys_and_bad_eval_records(setup):
         read_eval_prompts(bad)
     bad.write_text(json.dumps({**EVAL[0], "valid": []}) + "\n")
     with pytest.raises(DataError, match="bad_eval.jsonl:1: 'valid'"):
+        read_eval_prompts(bad)
+    bad.write_text(json.dumps({**EVAL[-1], "extract": "choice"}) + "\n")
+    with pytest.raises(DataError, match="bad_eval.jsonl:1: extract=choice needs 'choices'"):
+        read_eval_prompts(bad)
+    bad.write_text(json.dumps({**EVAL[0], "extract": "number"}) + "\n")
+    with pytest.raises(DataError, match="'extract' must be choice or number, on a closed prompt"):
         read_eval_prompts(bad)
 
 

@@ -273,3 +273,25 @@ def test_cli_scores_a_file_and_writes_the_report(copies, tmp_path, capsys):
     report = json.loads(out.read_text())
     assert report["majority_vote@4"] == 0.5 and report["protocol"] == "ts2"
     assert report["settings"]["split"] == "test" and report["settings"]["depths"] == [1, 4]
+
+
+def test_tasks_become_compare_prompts_scored_by_extraction(copies, tmp_path, capsys):
+    from ts2.compare.config import read_eval_prompts
+    from ts2.metrics.answer_sets import prompt_scores
+
+    for task in ("gsm8k", "arc"):
+        path = tmp_path / f"{task}_eval.jsonl"
+        assert main(["eval", "tasks", "--task", task, "--data", str(copies[task]), "--write_prompts", str(path)]) == 0
+        rows = read_eval_prompts(path)
+        assert [r["kind"] for r in rows] == ["closed"] * 2 and rows[0]["split"] == task
+    gsm, arc = read_eval_prompts(tmp_path / "gsm8k_eval.jsonl"), read_eval_prompts(tmp_path / "arc_eval.jsonl")
+    assert gsm[0]["valid"] == ["1000"] and gsm[0]["extract"] == "number" and gsm[0]["prompt"].startswith("Your task")
+    responses = ["The answer is 1,000", "1000", "the answer is $1000.00", "The answer is 100"]
+    assert prompt_scores(responses, gsm[0]["valid"], "closed", None, "number") == {"pass@1": 0.5,
+                                                                                  "lenient_pass@1": 0.5}
+    # ts2 reads "$1000.00" by value; the authors' reading (lenient here) finds "1000.00", also 1000 by value
+    responses = ["The answer is: B", "I pick a whale.", "The answer is: C", "whale"]
+    assert prompt_scores(responses, arc[0]["valid"], "closed", None, "choice", arc[0]["choices"]) == {
+        "pass@1": 0.25, "lenient_pass@1": 0.5}
+    assert main(["eval", "tasks", "--task", "arc", "--write_prompts", str(tmp_path / "x.jsonl")]) == 2
+    assert "--write_prompts needs --data" in capsys.readouterr().err

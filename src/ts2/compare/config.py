@@ -5,7 +5,9 @@
     train_data: data/sft.jsonl        # ts2 train data (paths are relative to the YAML file)
     eval_prompts: data/eval.jsonl     # JSONL: id, prompt (or messages), valid: [answers, "a|b" for
                                       #   spellings of one], kind: open | closed, split: any name,
-                                      #   category, optional sft_answers: [what SFT taught]
+                                      #   category, optional sft_answers: [what SFT taught], optional
+                                      #   extract: choice | number (+ choices) to read the answer out
+                                      #   of a longer response (`ts2 eval tasks --write_prompts`)
     methods:                          # name -> ts2 train settings, on top of `training`
       ce: {loss: ce}
       ts2: {loss: ts2, alpha: 0.25}
@@ -284,6 +286,14 @@ def read_eval_prompts(path) -> list[dict]:
             raise DataError(f"{origin}: 'sft_answers' must be a list of strings or null")
         if row["kind"] not in ("open", "closed"):
             raise DataError(f"{origin}: 'kind' must be open or closed, got {row['kind']!r}")
+        extract = row.get("extract")
+        if extract is not None:
+            if extract not in ("choice", "number") or row["kind"] != "closed":
+                raise DataError(f"{origin}: 'extract' must be choice or number, on a closed prompt "
+                                f"(got extract={extract!r}, kind={row['kind']!r})")
+            choices = row.get("choices")
+            if extract == "choice" and not (isinstance(choices, list) and 1 < len(choices) <= 5):
+                raise DataError(f"{origin}: extract=choice needs 'choices', a list of 2 to 5 texts")
         row["id"] = str(row["id"])
         if row["id"] in ids:
             raise DataError(f"{origin}: id {row['id']!r} appears more than once")

@@ -26,7 +26,8 @@ from .scores import ALL_METRICS, per_prompt, score_arrays
 from .verdict import all_checks, verdict
 
 TABLE_METRICS = ("accuracy", "lenient_accuracy", "coverage", "lenient_coverage", "valid_simpson", "share_off_list",
-                 "pass@1", "distinct_1", "self_bleu", "entropy")
+                 "pass@1", "lenient_pass@1", "distinct_1", "self_bleu", "entropy")
+CONSOLE_METRICS = ("lenient_accuracy", "lenient_coverage", "valid_simpson", "accuracy", "pass@1", "lenient_pass@1")
 FRONTIER_COLUMNS = ("lenient_accuracy", "accuracy", "lenient_coverage", "valid_simpson", "valid_distinct@4",
                     "share_off_list")
 
@@ -106,6 +107,12 @@ def cell(entry: dict | None, key: str = "mean", digits: int = 3) -> str:
     return f"{entry[key]:.{digits}f} [{lo}, {hi}]"
 
 
+def _present(columns, blocks) -> list[str]:
+    """The columns that hold a value in at least one of ``blocks`` (metric -> entry dicts): a split
+    of closed prompts only (an OpenLLM task) has no open-prompt metric to show."""
+    return [c for c in columns if any((b or {}).get(c) is not None for b in blocks)]
+
+
 def _table(header, rows) -> list[str]:
     return ["| " + " | ".join(header) + " |", "|---" * len(header) + "|", *("| " + " | ".join(r) + " |" for r in rows)]
 
@@ -160,19 +167,23 @@ def markdown(report: dict) -> str:
                              f"valid Gini-Simpson - {baseline}", "accuracy at matched coverage",
                              "best accuracy - target", "unreachable share"], rows) + [""]
     for split in sorted({sp for m in report["frontier"].values() for sp in m}):
-        lines += [f"## Frontier, {split}", ""]
-        rows = [[method, t, *(cell(metrics.get(c)) for c in FRONTIER_COLUMNS)]
-                for method, by_split in report["frontier"].items() for t, metrics in by_split.get(split, {}).items()]
-        lines += _table(["method", "T", *FRONTIER_COLUMNS], rows) + [""]
+        cells = [(method, t, metrics) for method, by_split in report["frontier"].items()
+                 for t, metrics in by_split.get(split, {}).items()]
+        columns = _present(FRONTIER_COLUMNS, [m for _, _, m in cells])
+        if columns:
+            lines += [f"## Frontier, {split}", ""]
+            lines += _table(["method", "T", *columns], [[m, t, *(cell(x.get(c)) for c in columns)]
+                                                        for m, t, x in cells]) + [""]
     temperature = str(report["temperature"])
     block = report["temperatures"][temperature]
     for split in sorted({sp for m in block["methods"].values() for sp in m}):
+        columns = _present(TABLE_METRICS, [b.get(split) for b in block["methods"].values()])
         lines += [f"## T = {temperature}, {split}", ""]
-        lines += _table(["method", *TABLE_METRICS], [[m, *(cell(b.get(split, {}).get(x)) for x in TABLE_METRICS)]
-                                                     for m, b in block["methods"].items()])
+        lines += _table(["method", *columns], [[m, *(cell(b.get(split, {}).get(x)) for x in columns)]
+                                               for m, b in block["methods"].items()])
         lines += ["", f"Difference to {baseline}:", ""]
-        lines += _table(["method", *TABLE_METRICS], [[m, *(cell(b.get(split, {}).get(x), "diff")
-                                                           for x in TABLE_METRICS)] for m, b in block[key].items()])
+        lines += _table(["method", *columns], [[m, *(cell(b.get(split, {}).get(x), "diff") for x in columns)]
+                                               for m, b in block[key].items()])
         lines.append("")
     lines += ["## Wall time (seconds)", ""]
     lines += _table(["method", "seed", "training", "sampling"],
@@ -191,8 +202,8 @@ def console_summary(report: dict) -> list:
     out = []
     temperature = str(report["temperature"])
     block = report["temperatures"][temperature]
-    columns = ("lenient_accuracy", "lenient_coverage", "valid_simpson", "accuracy", "pass@1")
     for split in sorted({sp for m in block["methods"].values() for sp in m}):
+        columns = _present(CONSOLE_METRICS, [b.get(split) for b in block["methods"].values()])
         table = Table(title=f"{report['name']}: T = {temperature}, {split} (mean [95% interval])")
         for header in ("method", *columns):
             table.add_column(header.replace("_", " "))

@@ -143,7 +143,8 @@ class Compare:
         if not position_path.is_file():
             probe = NextTokenProbe(model_dir, model=sampler.model, tokenizer=sampler.tokenizer)
             opened = [r for r in self.prompts if r["kind"] == "open" and "prompt" in r]
-            stats = probe.many([self._prompt_text(r, method) for r in opened], [r["valid"] for r in opened], chat)
+            stats = probe.many([self._prompt_text(r, method) for r in opened], [r["valid"] for r in opened],
+                               chat) if opened else []  # a task-only evaluation has no open prompt
             write_json_atomic(position_path, {r["id"]: {"invalid_mass": s["mass_outside_valid"],
                                                         "entropy": s["entropy"]} for r, s in zip(opened, stats)})
         prompts = [Prompt(r["id"], None if "messages" in r else self._prompt_text(r, method), r.get("messages"), True)

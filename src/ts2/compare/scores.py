@@ -40,7 +40,8 @@ def score_arrays(cfg, out: Path, prompts: list[dict]) -> dict[str, dict[str, np.
                     continue  # not sampled there (the base's base_temperatures): NaN
                 samples = _samples(out / "samples" / f"{name}-T{temperature}.jsonl")
                 for p, row in enumerate(prompts):
-                    scores = prompt_scores(samples[row["id"]], row["valid"], row["kind"], row.get("sft_answers"))
+                    scores = prompt_scores(samples[row["id"]], row["valid"], row["kind"], row.get("sft_answers"),
+                                           row.get("extract"), row.get("choices"))
                     scores.update(positions.get(row["id"], {}))
                     for metric, value in scores.items():
                         if metric in table and value is not None:

@@ -132,7 +132,26 @@ def rarefied_distinct(answers, m: int = RAREFY_M) -> float | None:
     return sum(1.0 - comb(k - c, m) / comb(k, m) for c in Counter(answers).values())
 
 
-def prompt_scores(responses: list[str], valid, kind: str, sft_answers=None) -> dict:
+def extracted_scores(responses: list[str], gold: str, extract: str, choices=None) -> dict:
+    """Closed prompts whose answer is read out of a longer response (the OpenLLM tasks): pass@1 is
+    the share whose answer, read by ts2's rule, is ``gold``; lenient_pass@1 reads it by the TS²
+    authors' looser rule (``ts2.metrics.openllm``), numbers compared by value."""
+    from .openllm import canonical_number
+    from .openllm import extract as read
+
+    if extract not in ("choice", "number"):
+        raise ValueError(f"extract must be choice or number, got extract={extract!r}")
+    choices = list(choices) if extract == "choice" else None
+
+    def lenient(text):
+        answer = read(text, choices, "paper")
+        return answer if choices is not None else canonical_number(answer)
+
+    return {"pass@1": fmean(read(r, choices, "ts2") == gold for r in responses),
+            "lenient_pass@1": fmean(lenient(r) == gold for r in responses)}
+
+
+def prompt_scores(responses: list[str], valid, kind: str, sft_answers=None, extract=None, choices=None) -> dict:
     """Scores of one prompt's n sampled responses.
 
     open prompts (many valid answers), with A the number of distinct listed answers:
@@ -144,11 +163,17 @@ def prompt_scores(responses: list[str], valid, kind: str, sft_answers=None) -> d
         sft_share                    share of lenient-valid answers among ``sft_answers`` (if given)
         distinct_1, distinct_2, self_bleu   of the responses (``ts2.metrics.diversity``)
     closed prompts (one right answer, possibly several spellings):
-        pass@1, lenient_pass@1       share right (strict; valid or format)
+        pass@1, lenient_pass@1       share right (strict; valid or format); with ``extract``
+                                     ("choice" / "number") the answer is read out of the response
+                                     instead (``extracted_scores``)
     Undefined scores are None.
     """
     if not responses:
         raise ValueError("no responses to score")
+    if extract is not None:
+        if kind != "closed":
+            raise ValueError(f"extract is for closed prompts, got kind={kind!r}")
+        return extracted_scores(responses, valid[0], extract, choices)
     key = answer_key(valid)
     if not key:
         raise ValueError("no valid answers to score against")
