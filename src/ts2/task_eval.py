@@ -33,7 +33,8 @@ EXTRACTION = {
 def sample_task(questions: list[TaskQuestion], model: str, generations, sampling, runtime, progress: bool = True):
     """Sample ``sampling.n`` responses per question into ``generations`` (resumed when it exists),
     each question asked through the model's chat template in the authors' prompt."""
-    from .generate import Prompt, Sampler
+    from .formats import Prompt
+    from .generate import Sampler
 
     prompts = [Prompt(q.id, q.prompt(), None, True) for q in questions]
     sampler = Sampler.load(model, runtime)
@@ -97,6 +98,8 @@ def eval_task(task: str, data=None, input=None, model=None, generations=None, ro
         raise ValueError(f"--task must be one of {', '.join(TASKS)}, got {task!r}")
     if (model is None) == (input is None):
         raise ValueError("give exactly one of --model (sample, then score) and --input (score existing generations)")
+    if data is None and (shuffle_seed is not None or split is not None):
+        raise ValueError("--shuffle_choices and --split apply to --data, which was not given")
     depths = sorted(set(depths))
     sampling = sampling or SamplingSettings(**SAMPLING)
     runtime = runtime or Runtime()
@@ -134,7 +137,9 @@ def eval_task(task: str, data=None, input=None, model=None, generations=None, ro
             lines.append({"id": q.id, "gold": gold, "choices": q.choices, "responses": row["responses"],
                           "parsed": parsed, "majority_vote": majority, "best_of": best})
         write_jsonl_atomic(rows_path, lines)
-    settings = {"task": task, "data": None if data is None else str(data), "split": split or TASKS[task].split,
+    from_directory = data is not None and Path(data).is_dir()  # only a saved dataset dict has splits
+    settings = {"task": task, "data": None if data is None else str(data),
+                "split": (split or TASKS[task].split) if from_directory else None,
                 "limit": limit, "shuffle_choices": shuffle_seed, "model": model,
                 "generations": str(source), "rows": None if rows_path is None else str(rows_path),
                 "protocol": protocol, "extraction": EXTRACTION[protocol], "depths": depths,

@@ -258,6 +258,7 @@ def test_generations_of_other_questions_are_refused(copies, tmp_path):
     (["--model", "m", "--data", "d", "--generations", "g", "--n", "4"], "--depths 32 is larger than --n 4"),
     (["--input", "x", "--resamples", "0"], "--resamples must be >= 1, got 0"),
     (["--input", "missing.jsonl"], "missing.jsonl: no such file"),
+    (["--input", "x.json", "--shuffle_choices", "1"], "--shuffle_choices and --split apply to --data"),
 ])
 def test_cli_errors_name_the_flag(argv, message, capsys, tmp_path):
     assert main(["eval", "tasks", "--task", "gsm8k", *argv]) == 2
@@ -272,7 +273,7 @@ def test_cli_scores_a_file_and_writes_the_report(copies, tmp_path, capsys):
                  "--depths", "1,4", "--output", str(out)]) == 0
     report = json.loads(out.read_text())
     assert report["majority_vote@4"] == 0.5 and report["protocol"] == "ts2"
-    assert report["settings"]["split"] == "test" and report["settings"]["depths"] == [1, 4]
+    assert report["settings"]["split"] is None and report["settings"]["depths"] == [1, 4]  # a file has no splits
 
 
 def test_tasks_become_compare_prompts_scored_by_extraction(copies, tmp_path, capsys):
