@@ -9,6 +9,7 @@ import os
 import sys
 
 from . import __version__
+from .formats import AUTO_BOOL, auto_bool
 
 COMMANDS = {
     "train": "fine-tune a causal LM with a ts2 loss or a baseline (HF TrainingArguments flags, --config YAML)",
@@ -93,7 +94,7 @@ def _generate(argv: list[str]) -> int:
     p.add_argument("--code_prompt", choices=["completion", "chat"], default="completion",
                    help="HumanEval problems: complete the raw code (completion) or ask through the chat template "
                         "with the TS² authors' instruction and pre-filled header (chat)")
-    p.add_argument("--chat_template", choices=["auto", "true", "false"], default="auto",
+    p.add_argument("--chat_template", choices=list(AUTO_BOOL), default="auto",
                    help="render prompts with the tokenizer's chat template (auto: when it has one; "
                         "not for HumanEval problems)")
     p.add_argument("--no_progress", action="store_true")
@@ -110,7 +111,7 @@ def _generate(argv: list[str]) -> int:
     args = p.parse_args(argv)
     settings = SamplingSettings(**{k: getattr(args, k) for k in vars(defaults)})
     runtime = Runtime(args.device, args.dtype, args.batch_tokens)
-    chat = {"auto": None, "true": True, "false": False}[args.chat_template]
+    chat = auto_bool("--chat_template", args.chat_template)
     result = generate(args.model, args.prompts, args.output, settings, args.column, chat, not args.no_progress,
                       runtime, args.code_prompt)
     print(result.summary())
@@ -262,7 +263,7 @@ def _probe(argv: list[str]) -> int:
     p.add_argument("--model", action="append", required=True, help="model directory (repeat for several)")
     p.add_argument("--name", action="append", help="panel title per model (default: directory name)")
     p.add_argument("--prompt", required=True)
-    p.add_argument("--chat_template", choices=["auto", "true", "false"], default="auto",
+    p.add_argument("--chat_template", choices=list(AUTO_BOOL), default="auto",
                    help="render the prompt with the model's chat template (auto: when it has one)")
     p.add_argument("--position", choices=["next", "first_match"], default="next",
                    help="next: right after the prompt; first_match: the authors' protocol, the first sampled "
@@ -281,7 +282,7 @@ def _probe(argv: list[str]) -> int:
     if args.runs < 1:
         raise ValueError(f"runs must be >= 1, got runs={args.runs}")
     valid = [v.strip() for v in args.valid.split(",")] if args.valid else None
-    chat = {"auto": None, "true": True, "false": False}[args.chat_template]
+    chat = auto_bool("--chat_template", args.chat_template)
     results = []
     for model in args.model:
         probe = NextTokenProbe(model, args.device, args.dtype)

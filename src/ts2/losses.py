@@ -20,10 +20,11 @@ class RowLoss(nn.Module):
     """Base of the loss modules: a validated per-row kernel plus the two entry points."""
 
     def __init__(self, rows_fn, ignore_index: int = -100, reduction: str = "mean",
-                 chunk_size: int | None = None):
+                 chunk_size: int | None = None, params: dict | None = None):
         super().__init__()
         check_choice("reduction", reduction, REDUCTIONS)
         self.rows_fn = rows_fn
+        self.params = dict(params or {})  # the loss's own settings (alpha, temperature, beta, ...)
         self.ignore_index = ignore_index
         self.reduction = reduction
         self.chunk_size = chunk_size
@@ -39,9 +40,13 @@ class RowLoss(nn.Module):
                                  self.reduction, num_items_in_batch, self.chunk_size,
                                  return_diagnostics)
 
+    @property
+    def temperature(self) -> float:
+        """The temperature the loss scales logits by (1.0 for losses without one)."""
+        return self.params.get("temperature", 1.0)
+
     def extra_repr(self) -> str:
-        params = getattr(self.rows_fn, "keywords", {})
-        return ", ".join(f"{k}={v!r}" for k, v in {**params, "reduction": self.reduction}.items())
+        return ", ".join(f"{k}={v!r}" for k, v in {**self.params, "reduction": self.reduction}.items())
 
 
 class CrossEntropyLoss(RowLoss):
@@ -62,21 +67,22 @@ class SparsemaxLoss(RowLoss):
     """Sparsemax loss of temperature * logits (Sparsemax+ with alpha = 0)."""
 
     def __init__(self, temperature: float = 1.0, **kwargs):
-        super().__init__(sparsemax_plus_rows_fn(0.0, temperature), **kwargs)
+        super().__init__(sparsemax_plus_rows_fn(0.0, temperature), params={"temperature": temperature}, **kwargs)
 
 
 class SparsemaxPlusLoss(RowLoss):
     """Sparsemax+ (TS²): sparsemax loss + alpha * suppression of off-support softmax mass."""
 
     def __init__(self, alpha: float = 0.25, temperature: float = 1.0, adaptive: bool = False, **kwargs):
-        super().__init__(sparsemax_plus_rows_fn(alpha, temperature, adaptive), **kwargs)
+        super().__init__(sparsemax_plus_rows_fn(alpha, temperature, adaptive), **kwargs,
+                         params={"alpha": alpha, "temperature": temperature, "adaptive": adaptive})
 
 
 class GEMLoss(RowLoss):
     """GEM (Li et al., ICLR 2025) with q = softmax(z / beta) and weighting ``h``."""
 
     def __init__(self, beta: float = 0.7, h: str = "linear", **kwargs):
-        super().__init__(gem_rows_fn(beta, h), **kwargs)
+        super().__init__(gem_rows_fn(beta, h), params={"beta": beta, "h": h}, **kwargs)
 
 
 LOSSES = {
@@ -87,6 +93,9 @@ LOSSES = {
     "gem": GEMLoss,
     "dft": DFTLoss,
 }
+# The settings each loss takes besides ignore_index / reduction / chunk_size (`ts2 train` flags).
+LOSS_SETTINGS = {"ce": (), "sparsemax": ("temperature",), "ts2": ("alpha", "temperature"),
+                 "ts2-adaptive": ("alpha", "temperature"), "gem": ("beta", "h"), "dft": ()}
 
 
 def get_loss(name: str, **kwargs) -> RowLoss:

@@ -18,9 +18,10 @@ from pathlib import Path
 from transformers import TrainingArguments
 
 from .data import read_records, tokenize_records
-from .formats import DataError, write_text_atomic
+from .formats import DataError, auto_bool, write_text_atomic
 from .hf.loading import check_model_dir, load_tokenizer, stop_token_ids
-from .losses import LOSSES, get_loss
+from .losses import LOSS_SETTINGS, LOSSES, get_loss
+from .ops.driver import check_choice
 
 logger = logging.getLogger("ts2.train")
 CONFIG_NAME = "ts2_config.json"
@@ -55,20 +56,14 @@ class TS2Arguments:
         "help": "LoRA target modules: comma-separated names or all-linear."})
 
     def loss_kwargs(self) -> dict:
-        if self.loss in ("ts2", "ts2-adaptive"):
-            return {"alpha": self.alpha, "temperature": self.temperature, "chunk_size": self.chunk_size}
-        if self.loss == "sparsemax":
-            return {"temperature": self.temperature, "chunk_size": self.chunk_size}
-        if self.loss == "gem":
-            return {"beta": self.gem_beta, "h": self.gem_h, "chunk_size": self.chunk_size}
-        return {"chunk_size": self.chunk_size}
+        """The settings of the chosen loss (``ts2.losses.LOSS_SETTINGS``) from these arguments."""
+        fields_of = {"beta": "gem_beta", "h": "gem_h"}  # GEM's settings carry its name as flags
+        check_choice("loss", self.loss, LOSS_SETTINGS)
+        return {**{k: getattr(self, fields_of.get(k, k)) for k in LOSS_SETTINGS[self.loss]},
+                "chunk_size": self.chunk_size}
 
     def fused(self) -> bool | None:
-        value = str(self.fused_loss).lower()
-        choices = {"true": True, "false": False, "auto": None}
-        if value not in choices:
-            raise ValueError(f"fused_loss must be true, false or auto, got fused_loss={self.fused_loss!r}")
-        return choices[value]
+        return auto_bool("fused_loss", self.fused_loss)
 
 
 def _has_accelerator() -> bool:
@@ -108,7 +103,20 @@ def _read_chat_template(value: str | None) -> str | None:
     return path.read_text() if path.is_file() else value
 
 
-def prepare(script: TS2Arguments):
+@dataclass
+class Prepared:
+    """What ``prepare`` checked and built: the loss, the fused-path request, the tokenizer and the
+    tokenized training (and evaluation) examples with the training data's statistics."""
+
+    loss: object
+    fused: bool | None
+    tokenizer: object
+    examples: list
+    stats: object
+    eval_examples: list | None
+
+
+def prepare(script: TS2Arguments) -> Prepared:
     """All checks and data preparation that must succeed before anything is written."""
     for name in ("data", "output"):
         if getattr(script, name) is None:
@@ -131,10 +139,11 @@ def prepare(script: TS2Arguments):
         sets[name] = (examples, stats)
     examples, stats = sets["data"]
     eval_examples = sets["eval_data"][0] if "eval_data" in sets else None
-    return loss, fused, tokenizer, examples, stats, eval_examples
+    return Prepared(loss, fused, tokenizer, examples, stats, eval_examples)
 
 
-def load_model(script: TS2Arguments):
+def load_training_model(script: TS2Arguments):
+    """The model to fine-tune: ``script.model`` as a causal LM, LoRA-wrapped when ``lora_r`` > 0."""
     from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(script.model)
@@ -237,7 +246,8 @@ def train(script: TS2Arguments | None = None, args: TrainingArguments | None = N
         script, args = split_settings(settings)
     elif settings:
         raise ValueError("pass either argument objects or keyword settings, not both")
-    loss, fused, tokenizer, examples, stats, eval_examples = prepare(script)
+    prepared = prepare(script)
+    loss, tokenizer, eval_examples = prepared.loss, prepared.tokenizer, prepared.eval_examples
     output = Path(script.output)
     if args is None:
         args = TS2TrainingArguments(output_dir=str(output))
@@ -256,15 +266,15 @@ def train(script: TS2Arguments | None = None, args: TrainingArguments | None = N
         read_deepspeed_config(args.deepspeed)
         prepare_deepspeed()  # DeepSpeed's CPU communication op, built once before the ranks need it
         init_deepspeed_comm(args)
-    model = load_model(script)
+    model = load_training_model(script)
     collator = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
-    trainer = TS2Trainer(model=model, args=args, train_dataset=Dataset.from_list(examples),
+    trainer = TS2Trainer(model=model, args=args, train_dataset=Dataset.from_list(prepared.examples),
                          eval_dataset=None if eval_examples is None else Dataset.from_list(eval_examples),
-                         data_collator=collator, processing_class=tokenizer, loss=loss, fused_loss=fused)
+                         data_collator=collator, processing_class=tokenizer, loss=loss, fused_loss=prepared.fused)
     _check_sharding_happens(args, trainer)
     logger.info("loss %r, fused path %s", loss, trainer.fused_loss)
     trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)
-    _save_final(trainer, tokenizer, output, script, stats)
+    _save_final(trainer, tokenizer, output, script, prepared.stats)
     return trainer
 
 

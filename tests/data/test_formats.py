@@ -6,8 +6,7 @@ import datasets
 import pytest
 
 from ts2.data import read_records
-from ts2.formats import DataError, iter_jsonl, read_saved_dataset
-from ts2.generate import read_prompts
+from ts2.formats import DataError, iter_jsonl, read_prompts, read_saved_dataset
 
 ROWS = {"prompt": ["2+2?", "3+3?"], "completion": ["4", "6"]}
 
@@ -57,3 +56,12 @@ def test_a_bad_jsonl_line_is_named_by_file_and_line(tmp_path):
     path.write_text('{"a": 1}\n\n{"a": \n')
     with pytest.raises(DataError, match=r"rows.jsonl:3: invalid JSON"):
         list(iter_jsonl(path))
+
+
+def test_auto_true_false_settings_have_one_reading():
+    from ts2.formats import auto_bool
+    from ts2.training import TS2Arguments
+
+    assert [auto_bool("x", v) for v in ("auto", "TRUE", "false", True, False)] == [None, True, False, True, False]
+    with pytest.raises(ValueError, match="fused_loss must be true, false or auto, got fused_loss='yes'"):
+        TS2Arguments(fused_loss="yes").fused()

@@ -6,7 +6,7 @@ import json
 import random
 
 from ts2.cli import main
-from ts2.demo import world
+from ts2.demo import toy_world
 from ts2.demo.run import ToyBudget, build_toy_base
 
 METHODS = {"base", "ce", "gem", "sparsemax", "ts2", "neftune"}
@@ -40,7 +40,7 @@ def test_quick_demo_writes_a_complete_report(tmp_path, capsys):
 
 def test_toy_base_build_is_bit_deterministic(tmp_path):
     budget = ToyBudget.quick()
-    families = world.task_families(random.Random(0))
+    families = toy_world.task_families(random.Random(0))
     hashes = []
     for name in ("a", "b"):
         base = build_toy_base(tmp_path / name, families, budget, log=lambda *_: None)

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from ts2.demo import world
+from ts2.demo import toy_world
 
 
 @pytest.mark.parametrize("kind,params,valid,invalid", [
@@ -18,21 +18,21 @@ from ts2.demo import world
 ])
 def test_verifier_accepts_valid_and_rejects_invalid(kind, params, valid, invalid):
     """``valid`` is the complete set of valid answers, written by hand."""
-    task = world.make_task(kind, params)
+    task = toy_world.make_task(kind, params)
     assert sorted(task.valid) == sorted(valid)
     for answer in valid:
-        assert world.is_valid(task, answer) and world.is_valid(task, f"  {answer} "), answer
+        assert toy_world.is_valid(task, answer) and toy_world.is_valid(task, f"  {answer} "), answer
     for answer in invalid:
-        assert not world.is_valid(task, answer), answer
+        assert not toy_world.is_valid(task, answer), answer
 
 
 def test_primes_below():
-    assert world.primes_below(30) == [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]
+    assert toy_world.primes_below(30) == [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]
 
 
 def test_split_is_deterministic_and_disjoint():
-    a = world.task_families(random.Random(0))
-    b = world.task_families(random.Random(0))
+    a = toy_world.task_families(random.Random(0))
+    b = toy_world.task_families(random.Random(0))
     for name in a:
         assert [t.id for t in a[name]["train"]] == [t.id for t in b[name]["train"]]
         assert not {t.id for t in a[name]["train"]} & {t.id for t in a[name]["heldout"]}
@@ -40,8 +40,8 @@ def test_split_is_deterministic_and_disjoint():
 
 
 def test_every_answer_is_in_the_vocabulary():
-    vocab = set(world.vocabulary())
-    families = world.task_families(random.Random(0))
+    vocab = set(toy_world.vocabulary())
+    families = toy_world.task_families(random.Random(0))
     for split in families.values():
         for tasks in split.values():
             for task in tasks:
@@ -50,8 +50,8 @@ def test_every_answer_is_in_the_vocabulary():
 
 
 def test_sft_data_is_narrower_than_pretraining():
-    families = world.task_families(random.Random(0))
-    records = world.sft_records(families, random.Random(2))
+    families = toy_world.task_families(random.Random(0))
+    records = toy_world.sft_records(families, random.Random(2))
     train_prompts = {t.prompt for split in families.values() for t in split["train"]}
     assert {r["messages"][0]["content"] for r in records} == train_prompts  # one response per prompt
     by_prompt = {t.prompt: t for split in families.values() for t in split["train"]}

@@ -10,8 +10,8 @@ import torch
 import transformers as tf
 
 from ts2.cli import main
-from ts2.formats import DataError
-from ts2.generate import Runtime, SamplingSettings, batches, completed_ids, generate, read_prompts
+from ts2.formats import DataError, read_prompts
+from ts2.generate import Runtime, SamplingSettings, batches, completed_ids, generate
 from ts2.hf.decoding import SparsemaxLogitsProcessor
 from ts2.ops import sparsemax
 
@@ -169,7 +169,7 @@ def test_a_model_trained_by_ts2_stops_at_the_end_of_turn(tmp_path):
 
 
 def test_sparsemax_decoding_never_leaves_the_support(tmp_path, tiny_model):
-    from ts2.generate import Sampler, read_prompts
+    from ts2.generate import Sampler
 
     sampler = Sampler.load(str(tiny_model))
     prompts = read_prompts(_prompts(tmp_path / "p.jsonl", count=3))[:3]  # the plain-text ones

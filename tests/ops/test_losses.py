@@ -218,3 +218,16 @@ def test_no_gradient_needed_under_no_grad():
         loss = ts2.sparsemax_plus_loss(z.float(), y)
     torch.testing.assert_close(loss.double(), authors_sparsemax_plus(z.float().double(), y).mean(),
                                rtol=1e-5, atol=1e-5)
+
+
+def test_every_loss_takes_the_settings_the_registry_lists():
+    from ts2.losses import LOSS_SETTINGS, LOSSES, get_loss
+    from ts2.training import TS2Arguments
+
+    assert set(LOSS_SETTINGS) == set(LOSSES)
+    for name in LOSSES:
+        kwargs = TS2Arguments(loss=name, temperature=0.5).loss_kwargs()
+        assert set(kwargs) == {*LOSS_SETTINGS[name], "chunk_size"}
+        loss = get_loss(name, **kwargs)
+        assert loss.temperature == (0.5 if "temperature" in LOSS_SETTINGS[name] else 1.0)
+        assert all(f"{k}=" in repr(loss) for k in LOSS_SETTINGS[name])

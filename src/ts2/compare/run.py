@@ -121,7 +121,8 @@ class Compare:
 
     def evaluate(self, method: str, seed: int, model_dir: str) -> None:
         """Answer-position statistics, samples at every temperature and (first seed) the probe panel."""
-        from ..generate import Prompt, Sampler, SamplingSettings
+        from ..formats import Prompt
+        from ..generate import Sampler, SamplingSettings
         from ..probe import NextTokenProbe
 
         name = self.run_name(method, seed)

@@ -25,7 +25,7 @@ from pathlib import Path
 from ..compare.config import CompareConfig
 from ..compare.run import run_compare
 from ..formats import write_jsonl_atomic
-from . import real_world, world
+from . import real_world, toy_world
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 CHAT_TEMPLATE = (
@@ -98,10 +98,10 @@ def build_toy_base(root: Path, families, budget: ToyBudget, log) -> Path:
     base, init = root / "models" / "toy-base", root / "models" / "toy-init"
     if (base / "ts2_config.json").is_file():
         return base
-    lines = world.pretraining_text(families, budget.pretrain_lines, random.Random(1))
+    lines = toy_world.pretraining_text(families, budget.pretrain_lines, random.Random(1))
     pretrain = write_jsonl_atomic(root / "data" / "pretrain.jsonl",
                                       ({"prompt": "", "completion": line} for line in lines))
-    tok = build_tokenizer(world.vocabulary())
+    tok = build_tokenizer(toy_world.vocabulary())
     tf.set_seed(0)
     config = tf.LlamaConfig(vocab_size=len(tok), hidden_size=budget.hidden, intermediate_size=3 * budget.hidden,
                             num_hidden_layers=budget.layers, num_attention_heads=4, num_key_value_heads=4,
@@ -123,10 +123,10 @@ def build_toy_base(root: Path, families, budget: ToyBudget, log) -> Path:
 
 def toy_config(root: Path, quick: bool, log) -> CompareConfig:
     budget = ToyBudget.quick() if quick else ToyBudget()
-    families = world.task_families(random.Random(0))
+    families = toy_world.task_families(random.Random(0))
     base = build_toy_base(root, families, budget, log)
-    write_jsonl_atomic(root / "data" / "sft.jsonl", world.sft_records(families, random.Random(2)))
-    write_jsonl_atomic(root / "data" / "eval.jsonl", world.eval_prompts(families,
+    write_jsonl_atomic(root / "data" / "sft.jsonl", toy_world.sft_records(families, random.Random(2)))
+    write_jsonl_atomic(root / "data" / "eval.jsonl", toy_world.eval_prompts(families,
                                                                             budget.eval_prompts_per_family))
     raw = {
         "name": "toy-world" + ("-quick" if quick else ""), "base_model": str(base),
@@ -138,8 +138,8 @@ def toy_config(root: Path, quick: bool, log) -> CompareConfig:
                      "max_new_tokens": 8, "stop": ["Q:"]},
         "prompting": {"chat": True}, "base_prompting": {"chat": False, "format": "Q: {prompt} A:"},
         "seeds": list(budget.seeds),
-        "probe": {"prompt": world.make_task("number", (10,)).prompt, "position": "next",
-                  "valid": list(world.make_task("number", (10,)).valid),
+        "probe": {"prompt": toy_world.make_task("number", (10,)).prompt, "position": "next",
+                  "valid": list(toy_world.make_task("number", (10,)).valid),
                   "methods": ["base", "ce", "gem", "sparsemax", "ts2"]},
         "verdict": {"method": "ts2", "split": "sft_categories", "accuracy_tolerance": 0.02},
     }

@@ -78,8 +78,8 @@ class TS2Trainer(Trainer):
         if self.fused_loss:
             enable_fused_loss(unwrapped, self.ts2_loss, on_fused=self._fused_diagnostics)
         self.log_diagnostics = log_diagnostics
-        temperature = getattr(self.ts2_loss.rows_fn, "keywords", {}).get("temperature", 1.0)
-        self._diagnostics_rows_fn = sparsemax_plus_rows_fn(0.0, temperature)
+        self._diagnostics_temperature = getattr(self.ts2_loss, "temperature", 1.0)
+        self._diagnostics_rows_fn = sparsemax_plus_rows_fn(0.0, self._diagnostics_temperature)
         self._diag_sums: dict[bool, dict[str, float]] = {True: {}, False: {}}  # by model.training
         self._diag_tokens = {True: 0, False: 0}
 
@@ -119,8 +119,7 @@ class TS2Trainer(Trainer):
         collect = self._collect_now()
         loss = loss_fn(outputs.logits, target, num_items_in_batch)
         if collect:
-            temperature = self._diagnostics_rows_fn.keywords["temperature"]
-            self._add_diagnostics(token_diagnostics(outputs.logits.detach(), target, temperature,
+            self._add_diagnostics(token_diagnostics(outputs.logits.detach(), target, self._diagnostics_temperature,
                                                     loss_fn.ignore_index))
         return loss
 

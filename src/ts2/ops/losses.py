@@ -16,6 +16,8 @@ is not 1.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Literal, overload
 
 import torch
 
@@ -30,21 +32,23 @@ from .driver import (
 )
 
 GEM_WEIGHTINGS = ("linear", "logsigmoid")
+RowsFn = Callable[..., tuple]  # a per-row kernel of ``row_losses`` with its settings bound
+Diagnostics = dict[str, torch.Tensor]
 
 
-def ce_rows_fn():
+def ce_rows_fn() -> RowsFn:
     fn = functools.partial(row_losses.ce_rows)
     fn.grad_may_overwrite_logits = True
     return fn
 
 
-def dft_rows_fn():
+def dft_rows_fn() -> RowsFn:
     fn = functools.partial(row_losses.dft_rows)
     fn.grad_may_overwrite_logits = True
     return fn
 
 
-def sparsemax_plus_rows_fn(alpha: float = 0.25, temperature: float = 1.0, adaptive: bool = False):
+def sparsemax_plus_rows_fn(alpha: float = 0.25, temperature: float = 1.0, adaptive: bool = False) -> RowsFn:
     """Per-row Sparsemax+ kernel with validated hyper-parameters (alpha=0: the sparsemax loss)."""
     check_non_negative("alpha", alpha)
     check_positive("temperature", temperature)
@@ -54,7 +58,7 @@ def sparsemax_plus_rows_fn(alpha: float = 0.25, temperature: float = 1.0, adapti
     return fn
 
 
-def gem_rows_fn(beta: float = 0.7, h: str = "linear"):
+def gem_rows_fn(beta: float = 0.7, h: str = "linear") -> RowsFn:
     check_positive("beta", beta)
     check_choice("h", h, GEM_WEIGHTINGS)
     return functools.partial(row_losses.gem_rows, beta=float(beta), h=h)
@@ -101,26 +105,57 @@ class _LogitsLoss(torch.autograd.Function):
         return grad.view(ctx.logits_shape), None, None, None, None, None, None
 
 
+@overload
+def logits_loss(rows_fn: RowsFn, logits: torch.Tensor, target: torch.Tensor, ignore_index: int = -100,
+                reduction: str = "mean", num_items_in_batch: int | torch.Tensor | None = None,
+                return_diagnostics: Literal[False] = False) -> torch.Tensor: ...
+
+
+@overload
+def logits_loss(rows_fn: RowsFn, logits: torch.Tensor, target: torch.Tensor, ignore_index: int = -100,
+                reduction: str = "mean", num_items_in_batch: int | torch.Tensor | None = None, *,
+                return_diagnostics: Literal[True]) -> tuple[torch.Tensor, Diagnostics]: ...
+
+
 def logits_loss(rows_fn, logits, target, ignore_index=-100, reduction="mean", num_items_in_batch=None,
                 return_diagnostics=False):
-    """Run a per-row kernel over ``logits``; see the module docstring for the reductions."""
+    """Run a per-row kernel over ``logits``; see the module docstring for the reductions.
+    ``return_diagnostics=True`` returns ``(loss, stats)`` (``sparsemax_plus_loss``)."""
     stats = {} if return_diagnostics else None
     loss = _LogitsLoss.apply(logits, target, rows_fn, ignore_index, reduction, num_items_in_batch,
                              stats)
     return (loss, stats) if return_diagnostics else loss
 
 
-def cross_entropy_loss(logits, target, ignore_index=-100, reduction="mean", num_items_in_batch=None):
-    """Cross-entropy with the same interface (and memory profile) as the other losses here."""
+def cross_entropy_loss(logits: torch.Tensor, target: torch.Tensor, ignore_index: int = -100,
+                       reduction: str = "mean", num_items_in_batch: int | torch.Tensor | None = None) -> torch.Tensor:
+    """Cross-entropy with the same interface (and memory profile) as the other losses here; equals
+    ``F.cross_entropy(logits.float().flatten(0, -2), target.flatten(), ignore_index=ignore_index,
+    reduction=reduction)`` (tested), and ``.sum() / num_items_in_batch`` when that is given."""
     return logits_loss(ce_rows_fn(), logits, target, ignore_index, reduction, num_items_in_batch)
 
 
-def sparsemax_loss(logits, target, temperature=1.0, ignore_index=-100, reduction="mean",
-                   num_items_in_batch=None):
+def sparsemax_loss(logits: torch.Tensor, target: torch.Tensor, temperature: float = 1.0, ignore_index: int = -100,
+                   reduction: str = "mean", num_items_in_batch: int | torch.Tensor | None = None) -> torch.Tensor:
     """Sparsemax loss (Martins & Astudillo 2016) of u = temperature * logits:
-    L = 1/2 + 1/2 sum_{j in S} (u_j^2 - tau^2) - u_y,  dL/dlogits = T (sparsemax(u) - e_y)."""
+    L = 1/2 + 1/2 sum_{j in S} (u_j^2 - tau^2) - u_y,  dL/dlogits = T (sparsemax(u) - e_y);
+    equals ``entmax.sparsemax_loss(temperature * logits, target)`` per position (tested)."""
     return logits_loss(sparsemax_plus_rows_fn(0.0, temperature), logits, target, ignore_index,
                        reduction, num_items_in_batch)
+
+
+@overload
+def sparsemax_plus_loss(logits: torch.Tensor, target: torch.Tensor, alpha: float = 0.25, temperature: float = 1.0,
+                        adaptive: bool = False, ignore_index: int = -100, reduction: str = "mean",
+                        num_items_in_batch: int | torch.Tensor | None = None,
+                        return_diagnostics: Literal[False] = False) -> torch.Tensor: ...
+
+
+@overload
+def sparsemax_plus_loss(logits: torch.Tensor, target: torch.Tensor, alpha: float = 0.25, temperature: float = 1.0,
+                        adaptive: bool = False, ignore_index: int = -100, reduction: str = "mean",
+                        num_items_in_batch: int | torch.Tensor | None = None, *,
+                        return_diagnostics: Literal[True]) -> tuple[torch.Tensor, Diagnostics]: ...
 
 
 def sparsemax_plus_loss(logits, target, alpha=0.25, temperature=1.0, adaptive=False, ignore_index=-100,
@@ -129,6 +164,7 @@ def sparsemax_plus_loss(logits, target, alpha=0.25, temperature=1.0, adaptive=Fa
 
     L_sup = -log(1 - min(m, 0.99)), m = softmax(z) mass outside supp(sparsemax(T z)) ∪ {y}.
     ``adaptive`` weights L_sup by alpha * (1 - sparsemax(T z)_y) (detached).
+    With ``alpha=0`` it equals ``sparsemax_loss(logits, target, temperature)``.
     With ``return_diagnostics`` also returns a dict of [M] float32 tensors over the M
     non-ignored positions: support_size, out_of_support_mass, clamped, entropy, ce.
     """
@@ -136,21 +172,24 @@ def sparsemax_plus_loss(logits, target, alpha=0.25, temperature=1.0, adaptive=Fa
                        ignore_index, reduction, num_items_in_batch, return_diagnostics)
 
 
-def dft_loss(logits, target, ignore_index=-100, reduction="mean", num_items_in_batch=None):
+def dft_loss(logits: torch.Tensor, target: torch.Tensor, ignore_index: int = -100, reduction: str = "mean",
+             num_items_in_batch: int | torch.Tensor | None = None) -> torch.Tensor:
     """Dynamic Fine-Tuning: -sg(p_y) log p_y per token (cross-entropy weighted by the detached
     probability of the target; TRL's ``loss_type="dft"``)."""
     return logits_loss(dft_rows_fn(), logits, target, ignore_index, reduction, num_items_in_batch)
 
 
-def gem_loss(logits, target, beta=0.7, h="linear", ignore_index=-100, reduction="mean",
-             num_items_in_batch=None):
+def gem_loss(logits: torch.Tensor, target: torch.Tensor, beta: float = 0.7, h: str = "linear",
+             ignore_index: int = -100, reduction: str = "mean",
+             num_items_in_batch: int | torch.Tensor | None = None) -> torch.Tensor:
     """GEM (Li et al., ICLR 2025): -sum_v q_v w_v (log p_y - log p_v), q = softmax(z/beta) detached,
     w_v = 1 (``h="linear"``) or sigmoid(0.01 (z_v - z_y)) (``h="logsigmoid"``)."""
     return logits_loss(gem_rows_fn(beta, h), logits, target, ignore_index, reduction,
                        num_items_in_batch)
 
 
-def token_diagnostics(logits, target, temperature=1.0, ignore_index=-100):
+def token_diagnostics(logits: torch.Tensor, target: torch.Tensor, temperature: float = 1.0,
+                      ignore_index: int = -100) -> Diagnostics:
     """Per-token diagnostics of the non-ignored positions, without gradients or [N, V] tensors.
 
     Returns a dict of [M] float32 tensors: support_size (|supp sparsemax(T z)|),

@@ -52,6 +52,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWPID = 0x20000000
@@ -85,183 +86,12 @@ class Outcome:
     seconds: float
 
 
-GUARD = r'''
-import builtins as _b, io as _io, os as _os, shutil as _sh, socket as _so, subprocess as _sp
-_root = _os.path.realpath(_os.getcwd())
-_open = _b.open
-def _inside(path):
-    try:
-        return _os.path.realpath(_os.fspath(path)).startswith(_root + _os.sep)
-    except Exception:
-        return False
-def _guarded_open(file, mode="r", *args, **kwargs):
-    if isinstance(file, int) or not any(c in mode for c in "wax+") or _inside(file):
-        return _open(file, mode, *args, **kwargs)
-    raise PermissionError(f"sandbox: writing outside the working directory is not allowed: {file}")
-_b.open = _io.open = _guarded_open
-def _refuse(*args, **kwargs):
-    raise PermissionError("sandbox: this call is disabled")
-for _name in ("kill", "killpg", "fork", "forkpty", "system", "popen", "execv", "execve", "execvp",
-              "execvpe", "execl", "execle", "execlp", "execlpe", "spawnv", "spawnve", "spawnvp",
-              "remove", "unlink", "removedirs", "rmdir", "rename", "renames", "replace", "truncate",
-              "chmod", "chown", "lchown", "setuid", "setgid", "setsid", "putenv", "chdir", "fchdir",
-              "symlink", "link"):
-    if hasattr(_os, _name):
-        setattr(_os, _name, _refuse)
-_sh.rmtree = _sh.move = _sh.chown = _refuse
-_sp.Popen = _sp.run = _sp.call = _sp.check_call = _sp.check_output = _refuse
-class _NoSocket(_so.socket):
-    def connect(self, *a, **k): raise PermissionError("sandbox: no network")
-    def connect_ex(self, *a, **k): raise PermissionError("sandbox: no network")
-    def bind(self, *a, **k): raise PermissionError("sandbox: no network")
-    def sendto(self, *a, **k): raise PermissionError("sandbox: no network")
-_so.socket = _NoSocket
-_so.create_connection = _refuse
-'''
-
-# The trusted harness (the test process).  argv[1]: the verdict pipe's fd.  stdin: two frames
-# (16-digit length + JSON): the candidate's part, then (read after the fork) the tests and nonce.
-HARNESS = r'''
-import ctypes, json, numbers, os, signal, socket, sys, traceback
-
-VERDICT = int(sys.argv[1])
-libc = ctypes.CDLL(None, use_errno=True)
-libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no ptrace, no /proc/PID/fd for same-user processes
-
-
-def read_frame():
-    def exact(n):
-        data = b""
-        while len(data) < n:  # os.read, not sys.stdin: nothing is read ahead into memory
-            chunk = os.read(0, n - len(data))
-            if not chunk:
-                raise EOFError("stdin ended")
-            data += chunk
-        return data
-    return json.loads(exact(int(exact(16))))
-
-
-def encode(x, depth=0):
-    """Plain data only: the candidate's objects (custom __eq__ and all) never reach the tests."""
-    if depth > 100:
-        raise ValueError("result nested too deeply")
-    if x is None or type(x) is bool:
-        return x
-    if isinstance(x, numbers.Integral):
-        return {"i": str(int(x))}
-    if isinstance(x, numbers.Real):
-        return {"f": float(x).hex()}
-    if isinstance(x, str):
-        return {"s": str.__str__(x)}
-    if isinstance(x, (bytes, bytearray)):
-        return {"b": bytes(x).hex()}
-    for tag, kind in (("l", list), ("t", tuple), ("S", set), ("F", frozenset)):
-        if isinstance(x, kind):
-            return {tag: [encode(v, depth + 1) for v in list(x)]}
-    if isinstance(x, dict):
-        return {"d": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in list(dict.items(x))]}
-    raise TypeError(f"{type(x).__name__} is not plain data (None, bool, int, float, str, bytes, list, "
-                    "tuple, dict, set)")
-
-
-def decode(x):
-    if x is None or type(x) is bool:
-        return x
-    (tag, v), = x.items()
-    if tag == "i":
-        return int(v)
-    if tag == "f":
-        return float.fromhex(v)
-    if tag == "s":
-        return v
-    if tag == "b":
-        return bytes.fromhex(v)
-    if tag == "d":
-        return {decode(k): decode(w) for k, w in v}
-    return {"l": list, "t": tuple, "S": set, "F": frozenset}[tag](decode(w) for w in v)
-
-
-def serve(sock, part):
-    exec(compile(part["guard"], "guard.py", "exec"), {})
-    namespace = {"__name__": "__candidate__"}
-    try:
-        exec(compile(part["prompt"] + part["completion"], "candidate.py", "exec"), namespace)
-        function, setup_error = namespace[part["entry_point"]], None
-    except BaseException as exc:
-        function, setup_error = None, f"{type(exc).__name__}: {exc}"
-        traceback.print_exc()
-    reader = sock.makefile("rb")
-    for line in reader:
-        try:
-            if setup_error:
-                raise RuntimeError(setup_error)
-            request = json.loads(line)
-            reply = {"ok": encode(function(*decode(request["args"]), **decode(request["kwargs"])))}
-        except BaseException as exc:  # SystemExit and KeyboardInterrupt too: the call failed
-            reply = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
-        sock.sendall((json.dumps(reply) + "\n").encode())
-    os._exit(0)
-
-
-candidate = read_frame()
-ours, theirs = socket.socketpair()
-pid = os.fork()
-if pid == 0:  # the candidate process (init of its own PID namespace where that is available)
-    os.close(VERDICT)
-    os.close(0)
-    ours.close()
-    libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: dies with the test process
-    try:
-        serve(theirs, candidate)
-    finally:
-        os._exit(1)
-theirs.close()
-task = read_frame()
-os.close(0)
-nonce = task["nonce"]
-os.write(VERDICT, f"child {pid} {nonce}\n".encode())
-
-
-class CandidateFailed(Exception):
-    pass
-
-
-reader = ours.makefile("rb")
-
-
-def call(*args, **kwargs):
-    ours.sendall((json.dumps({"args": encode(list(args)), "kwargs": encode(kwargs)}) + "\n").encode())
-    line = reader.readline()
-    if not line:
-        _, status = os.waitpid(pid, 0)
-        how = (f"was killed by signal {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status)
-               else f"exited with status {os.WEXITSTATUS(status)}")
-        raise CandidateFailed(f"the candidate's process {how}")
-    reply = json.loads(line)
-    if "error" in reply:
-        raise CandidateFailed(reply["error"])
-    return decode(reply["ok"])
-
-
-status = 1
-try:
-    namespace = {"__name__": "__check__"}
-    exec(compile(task["prompt"], "prompt.py", "exec"), namespace)  # the problem's own helpers
-    namespace[task["entry_point"]] = call
-    exec(compile(task["test"], "test.py", "exec"), namespace)
-    namespace["check"](call)
-    os.write(VERDICT, f"passed {nonce}\n".encode())
-    status = 0
-except BaseException:
-    traceback.print_exc()
-finally:
-    try:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    except OSError:
-        pass
-    os._exit(status)
-'''
+# The two programs a check runs, kept as package files (linted and read like code, never imported):
+# the guard the candidate process executes before the completion, and the trusted harness (the test
+# process; argv[1]: the verdict pipe's fd; stdin: two frames of 16-digit length + JSON, the
+# candidate's part, then, read after the fork, the tests and the nonce).
+GUARD = (Path(__file__).parent / "guard_program.py").read_text()
+HARNESS = (Path(__file__).parent / "harness_program.py").read_text()
 
 
 def _nobody() -> tuple[int, int] | None:
