@@ -147,6 +147,9 @@ def _eval(argv: list[str]) -> int:
     code.add_argument("--results", help="per-sample results JSONL (default: SAMPLES_results.jsonl)")
     code.add_argument("--timeout", type=float, default=10.0, help="wall-clock seconds per program")
     code.add_argument("--workers", type=int, default=None, help="programs run at once (default: CPU count)")
+    code.add_argument("--require_isolation", action="store_true",
+                      help="refuse to run when programs cannot be put in their own namespaces (neither root nor "
+                           "unprivileged user namespaces); default: run with a warning")
     code.add_argument("--prompt_style", choices=["completion", "chat"], default="completion",
                       help="chat: the samples answered `ts2 generate --code_prompt chat`; each is cut at its "
                            "first code fence (the authors' protocol)")
@@ -181,7 +184,7 @@ def _eval(argv: list[str]) -> int:
         limits = Limits(timeout_s=args.timeout, cpu_s=max(1, int(args.timeout)))
         results = args.results or str(args.samples).removesuffix(".jsonl") + "_results.jsonl"
         report = evaluate.eval_code(args.samples, args.problems, args.k, results, limits, args.workers,
-                                    prompt_style=args.prompt_style)
+                                    prompt_style=args.prompt_style, require_isolation=args.require_isolation)
     elif args.metric == "tasks":
         report = _eval_tasks(args)
     elif args.metric == "answers":
@@ -395,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
     command, rest = argv[0], argv[1:]
     parser.parse_args([command])  # rejects unknown commands with the usual message
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from .hf.deepspeed import select_cpu_accelerator
+
+    select_cpu_accelerator()  # before anything imports DeepSpeed, which would print to stdout
     from .formats import DataError
 
     try:

@@ -21,13 +21,23 @@ def _has_gpu() -> bool:
     return torch.cuda.is_available() or (hasattr(torch, "xpu") and torch.xpu.is_available())
 
 
+def select_cpu_accelerator() -> None:
+    """DS_ACCELERATOR=cpu when DeepSpeed is installed, the variable is unset and there is no GPU.
+    DeepSpeed otherwise detects the accelerator when transformers imports it (loading any model)
+    and prints a warning to stdout, where it lands inside `ts2 eval`'s JSON."""
+    import importlib.util
+
+    if "DS_ACCELERATOR" not in os.environ and importlib.util.find_spec("deepspeed") is not None \
+            and not _has_gpu():
+        os.environ["DS_ACCELERATOR"] = "cpu"
+
+
 @functools.cache
 def prepare_deepspeed() -> str:
     """Select DeepSpeed's CPU accelerator when no GPU is present (unless ``DS_ACCELERATOR`` says
     otherwise) and build its communication op once under a lock.  Returns the accelerator name.
     Once per process: ``ts2 train`` calls it before parsing its arguments, ``ts2.train`` again."""
-    if "DS_ACCELERATOR" not in os.environ and not _has_gpu():
-        os.environ["DS_ACCELERATOR"] = "cpu"
+    select_cpu_accelerator()
     from deepspeed.accelerator import get_accelerator
 
     accelerator = get_accelerator()
