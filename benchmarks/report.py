@@ -121,6 +121,19 @@ def fsdp_lines(rows) -> list[str]:
     return [*lines, ""]
 
 
+def sandbox_lines(rows) -> list[str]:
+    if not rows:
+        return []
+    r = rows[0]
+    cells = [f"| {who} | {x['programs']} ({x['passed']} passed) | {x['seconds']:.1f} s | {x['programs_per_s']:.1f} "
+             f"programs/s |" for who, x in (("root: nobody + network and PID namespaces", r["root"]),
+                                           ("an ordinary user: user, mount, network and PID namespaces, "
+                                            "private read-only root", r["user_namespace"]))]
+    return ["HumanEval canonical solutions in the sandbox by isolation mode, 2 at a time, measured side by side "
+            f"(best of 2 alternating runs; ordinary user / root time: **{r['user_over_root_time']:.2f}x**):", "",
+            "| evaluation run by | programs | time | rate |", "|---|---|---|---|", *cells, ""]
+
+
 def eval_lines(rows) -> list[str]:
     if not rows:
         return []
@@ -170,6 +183,7 @@ def section(results: dict) -> str:
         *real_lines(results.get("real_train_step", {}).get("rows", []), results.get("sampling", {}).get("rows", [])),
         *fsdp_lines(results.get("fsdp_step", {}).get("rows", [])),
         *eval_lines(results.get("eval", {}).get("rows", [])),
+        *sandbox_lines(results.get("sandbox", {}).get("rows", [])),
         END,
     ]
     return "\n".join(lines)

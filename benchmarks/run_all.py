@@ -122,26 +122,43 @@ def main() -> None:
     for suite in SUITES:
         run_suite(suite, args)
     run_eval_bench(args)
+    run_sandbox_bench(args)
     from report import update_readme
 
     update_readme({p.stem: json.loads(p.read_text()) for p in (HERE / "results").glob("*.json")}, README)
     print(f"wrote {HERE / 'results'} and the performance section of {README}")
 
 
-def run_eval_bench(args) -> None:
-    """Evaluation throughput (one process; see eval_bench.py), saved as results/eval.json."""
-    path = HERE / "results" / "eval.json"
+def run_single_bench(args, name: str, script: str, title: str, summary) -> None:
+    """A benchmark that runs once in its own process and prints one JSON row: results/NAME.json."""
+    path = HERE / "results" / f"{name}.json"
     if path.exists() and not args.fresh:
         return
-    print("eval throughput", end="", flush=True)
-    out = subprocess.run([sys.executable, str(HERE / "eval_bench.py")], capture_output=True, text=True,
-                         cwd=HERE, check=False)
+    print(title, end="", flush=True)
+    out = subprocess.run([sys.executable, str(HERE / script)], capture_output=True, text=True, cwd=HERE, check=False)
     if out.returncode != 0:
-        raise RuntimeError(f"eval_bench.py failed:\n{out.stderr[-2000:]}")
+        raise RuntimeError(f"{script} failed:\n{out.stderr[-2000:]}")
     row = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"  {row['programs_per_s']:.1f} programs/s, {row['string_metrics_responses_per_s']:.0f} "
-          f"responses/s (strings), {row['embedding_responses_per_s']:.0f} responses/s (embeddings)")
+    print(f"  {summary(row)}")
     save(path, {"machine": machine(), "rows": [row]})
+
+
+def run_eval_bench(args) -> None:
+    """Evaluation throughput (one process; see eval_bench.py), saved as results/eval.json."""
+    run_single_bench(args, "eval", "eval_bench.py", "eval throughput", lambda row: (
+        f"{row['programs_per_s']:.1f} programs/s, {row['string_metrics_responses_per_s']:.0f} responses/s "
+        f"(strings), {row['embedding_responses_per_s']:.0f} responses/s (embeddings)"))
+
+
+def run_sandbox_bench(args) -> None:
+    """Sandbox throughput as root and as an ordinary user (sandbox_bench.py), results/sandbox.json;
+    skipped (with a line saying so) when not run as root, which the second mode needs."""
+    if os.geteuid() != 0:
+        print("sandbox by isolation mode: skipped (needs root to drop to an ordinary user)")
+        return
+    run_single_bench(args, "sandbox", "sandbox_bench.py", "sandbox by isolation mode", lambda row: (
+        f"root {row['root']['programs_per_s']:.1f} programs/s, ordinary user "
+        f"{row['user_namespace']['programs_per_s']:.1f} programs/s"))
 
 
 def run_suite(suite: Suite, args) -> None:

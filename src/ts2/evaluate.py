@@ -7,6 +7,7 @@ option, so a JSON file of it says how it was produced.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -120,19 +121,28 @@ def build_check(problem: dict, completion: str):
 
 def eval_code(samples_path: str, problems_path: str | None, ks: list[int], results_path: str,
               limits=None, workers: int | None = None, progress: bool = True,
-              prompt_style: str = "completion") -> dict:
+              prompt_style: str = "completion", require_isolation: bool = False) -> dict:
     """Execute every sample against its problem's tests; per-sample results are appended to
     ``results_path`` as they finish (a rerun resumes from them); returns pass@k.
 
     ``prompt_style="chat"``: the samples answered the authors' chat prompt (``ts2 generate
-    --code_prompt chat``); each completion is cut at its first code fence before it runs."""
+    --code_prompt chat``); each completion is cut at its first code fence before it runs.
+    ``require_isolation``: refuse to run when the machine allows no namespaces (neither root nor
+    user namespaces); otherwise that case is a logged warning naming what is missing."""
     from .protocols import CODE_PROMPT_STYLES
 
     if prompt_style not in CODE_PROMPT_STYLES:
         raise ValueError(f"--prompt_style must be one of {', '.join(CODE_PROMPT_STYLES)}, got {prompt_style!r}")
     from tqdm.auto import tqdm
 
-    from .sandbox import Limits, isolation_report, run_checks
+    from .sandbox import Limits, isolation_report, required_isolation_report, run_checks
+
+    isolation = required_isolation_report() if require_isolation else isolation_report()
+    if isolation["mode"] == "none":
+        logging.getLogger("ts2.eval").warning(
+            "model-written code runs as you without namespaces (%s); missing: %s. It can read, change or delete "
+            "your files. Use a VM or container, or --require_isolation to refuse.", isolation["why_not"],
+            ", ".join(isolation["missing"]))
 
     limits = limits or Limits()
     problems_path = problems_path or default_problems()
@@ -192,7 +202,7 @@ def eval_code(samples_path: str, problems_path: str | None, ks: list[int], resul
                           "prompt_style": prompt_style,
                           "postprocess": "cut at the first ```" if prompt_style == "chat" else "none",
                           "results": str(results_path), "timeout_s": limits.timeout_s, "cpu_s": limits.cpu_s,
-                          "memory_bytes": limits.memory_bytes, "isolation": isolation_report()}
+                          "memory_bytes": limits.memory_bytes, "isolation": isolation}
     return report
 
 

