@@ -55,7 +55,7 @@ def plot_frontier(report: dict, path: Path) -> None:
             ax.set_ylabel(label)
             ax.set_title(f"{split}: {label}", fontsize=9)
             ax.grid(alpha=0.3)
-            if row == 0 and col == 0:
+            if row == 0 and col == 0 and ax.get_legend_handles_labels()[0]:  # none for closed prompts only
                 ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
