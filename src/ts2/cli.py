@@ -249,8 +249,6 @@ def _eval_tasks(args) -> dict:
         questions = read_task(args.task, args.data, args.split, args.limit, args.shuffle_choices)
         write_jsonl_atomic(args.write_prompts, compare_prompts(args.task, questions))
         return {"task": args.task, "questions": len(questions), "eval_prompts": args.write_prompts}
-    if args.resamples < 1:
-        raise ValueError(f"--resamples must be >= 1, got {args.resamples}")
     sampling = SamplingSettings(**{k: getattr(args, k) for k in SAMPLING}, seed=args.seed)
     generations = args.generations or (default_generations(args.output) if args.model else None)
     return eval_task(args.task, args.data, args.input, args.model, generations, args.rows, args.split, args.limit,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .formats import DataError, read_generations, write_jsonl_atomic
+from .formats import DataError, Prompt, read_generations, write_jsonl_atomic
 from .metrics.openllm import canonical_number, extract, task_report, votes
 from .protocols import check_protocol
 from .tasks import TASKS, TaskQuestion, read_task
@@ -33,7 +33,6 @@ EXTRACTION = {
 def sample_task(questions: list[TaskQuestion], model: str, generations, sampling, runtime, progress: bool = True):
     """Sample ``sampling.n`` responses per question into ``generations`` (resumed when it exists),
     each question asked through the model's chat template in the authors' prompt."""
-    from .formats import Prompt
     from .generate import Sampler
 
     prompts = [Prompt(q.id, q.prompt(), None, True) for q in questions]
@@ -98,6 +97,8 @@ def eval_task(task: str, data=None, input=None, model=None, generations=None, ro
         raise ValueError(f"--task must be one of {', '.join(TASKS)}, got {task!r}")
     if (model is None) == (input is None):
         raise ValueError("give exactly one of --model (sample, then score) and --input (score existing generations)")
+    if resamples < 1:
+        raise ValueError(f"--resamples must be >= 1, got {resamples}")
     if data is None and (shuffle_seed is not None or split is not None):
         raise ValueError("--shuffle_choices and --split apply to --data, which was not given")
     depths = sorted(set(depths))

@@ -79,10 +79,10 @@ def _choice_question(question: str, choices: list, index: int, paper_gold: str |
 
 
 def _arc(row):
-    labels, key = list(row["choices"]["label"]), str(row["answerKey"]).strip().upper()
-    if key not in [str(label).upper() for label in labels]:
+    labels, key = [str(label).upper() for label in row["choices"]["label"]], str(row["answerKey"]).strip().upper()
+    if key not in labels:
         raise _RowError(f"answerKey {row['answerKey']!r} is not among the choice labels {labels}")
-    index = [str(label).upper() for label in labels].index(key)
+    index = labels.index(key)
     return _choice_question(row["question"], list(row["choices"]["text"]), index, key)
 
 

@@ -148,6 +148,10 @@ def _unshare_available(flags: int) -> bool:
 
 _ISOLATION: dict | None = None
 PROTECTIONS = ("unprivileged_user", "user_namespace", "network_namespace", "pid_namespace", "private_filesystem")
+# What each mode is meant to give; ``missing`` lists those this machine did not.
+MODE_PROTECTIONS = {"root": ("unprivileged_user", "network_namespace", "pid_namespace"),
+                    "user_namespace": ("user_namespace", "network_namespace", "pid_namespace", "private_filesystem"),
+                    "none": PROTECTIONS}
 
 
 def isolation_report() -> dict:
@@ -163,9 +167,10 @@ def isolation_report() -> dict:
         interpreter = _interpreter_for(user) if user is not None else None
         if interpreter is None:
             user, interpreter = None, sys.executable
-        report = {"mode": "root" if user is not None else "none", "unprivileged_user": user is not None,
-                  "user_namespace": False, "network_namespace": _unshare_available(CLONE_NEWNET) and user is not None,
-                  "pid_namespace": _unshare_available(CLONE_NEWPID) and user is not None,
+        as_root = user is not None  # only root may unshare network and PID namespaces without a user one
+        report = {"mode": "root" if as_root else "none", "unprivileged_user": as_root, "user_namespace": False,
+                  "network_namespace": as_root and _unshare_available(CLONE_NEWNET),
+                  "pid_namespace": as_root and _unshare_available(CLONE_NEWPID),
                   "private_filesystem": False, "why_not": "", "_keep": []}
         if user is None:
             available, why = private_root_available(interpreter)
@@ -174,9 +179,7 @@ def isolation_report() -> dict:
                               private_filesystem=True, _keep=interpreter_dirs(interpreter))
             else:
                 report["why_not"] = f"not root, and user namespaces failed here: {why}"
-        report["missing"] = [p for p in PROTECTIONS if not report[p]
-                             and not (report["mode"] == "root" and p in ("user_namespace", "private_filesystem"))
-                             and not (report["mode"] == "user_namespace" and p == "unprivileged_user")]
+        report["missing"] = [p for p in MODE_PROTECTIONS[report["mode"]] if not report[p]]
         _ISOLATION = {**report, "resource_limits": True, "python_guard": True,
                       "verdict": "from a separate test process over a pipe the candidate cannot reach",
                       "interpreter": interpreter, "_user": user}
@@ -189,7 +192,7 @@ def required_isolation_report() -> dict:
     report = isolation_report()
     if report["mode"] == "none":
         raise ValueError(f"--require_isolation: checks would run as you with no namespaces ({report['why_not']}); "
-                           f"missing: {', '.join(report['missing'])}")
+                         f"missing: {', '.join(report['missing'])}")
     return report
 
 
