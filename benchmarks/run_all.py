@@ -123,6 +123,7 @@ def main() -> None:
         run_suite(suite, args)
     run_eval_bench(args)
     run_sandbox_bench(args)
+    run_compare_sim(args)
     from report import update_readme
 
     update_readme({p.stem: json.loads(p.read_text()) for p in (HERE / "results").glob("*.json")}, README)
@@ -159,6 +160,17 @@ def run_sandbox_bench(args) -> None:
     run_single_bench(args, "sandbox", "sandbox_bench.py", "sandbox by isolation mode", lambda row: (
         f"root {row['root']['programs_per_s']:.1f} programs/s, ordinary user "
         f"{row['user_namespace']['programs_per_s']:.1f} programs/s"))
+
+
+def run_compare_sim(args) -> None:
+    """The committed simulation of ts2 compare's analysis (compare_sim.py, about 25 minutes on 2
+    cores; --quick: a few runs, not written): results/compare_sim.json, tables in docs/compare_v3.md."""
+    path = HERE / "results" / "compare_sim.json"
+    if path.exists() and not args.fresh:
+        return
+    print("compare analysis simulation", flush=True)
+    extra = ["--runs", "8", "--e2e_runs", "2", "--output", os.devnull] if args.quick else []
+    subprocess.run([sys.executable, str(HERE / "compare_sim.py"), *extra], cwd=HERE, check=True)
 
 
 def run_suite(suite: Suite, args) -> None:

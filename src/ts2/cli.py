@@ -337,15 +337,43 @@ def _print_summary(report: dict) -> None:
 
 
 def _compare(argv: list[str]) -> int:
+    if argv[:1] == ["analyze"]:
+        return _compare_analyze(argv[1:])
     from .compare.config import load_config
     from .compare.run import run_compare
 
-    p = argparse.ArgumentParser(prog="ts2 compare", description=COMMANDS["compare"])
+    p = argparse.ArgumentParser(prog="ts2 compare", description=COMMANDS["compare"],
+                                epilog="ts2 compare analyze CONFIG --samples DIR --output OUT: the same report from "
+                                       "sample files made anywhere (no model)")
     p.add_argument("config", help="YAML file: base model, SFT data, methods, evaluation prompts, sampling, seeds")
     p.add_argument("--output", required=True, help="directory for models, samples and the report (resumable)")
     args = p.parse_args(argv)
     config = load_config(args.config)
     report = _run_with_progress("ts2 compare", lambda log, progress: run_compare(config, args.output, log, progress))
+    _print_summary(report)
+    print(f"report: {args.output}/report.md, {args.output}/report.json")
+    return 0
+
+
+def _compare_analyze(argv: list[str]) -> int:
+    from .compare.analyze import analyze_samples
+    from .compare.config import load_config
+
+    p = argparse.ArgumentParser(prog="ts2 compare analyze",
+                                description="the ts2 compare report (checks, readings, verdict) from sample files "
+                                            "<method>-seed<s>-T<t>.jsonl made by any sampler; loads no model")
+    p.add_argument("config", help="a ts2 compare YAML (methods, seeds, sampling, verdict, checks, eval_prompts); "
+                                  "base_model and train_data are not needed")
+    p.add_argument("--samples", required=True, help="directory of <method>-seed<s>-T<t>.jsonl files (ts2 generate "
+                                                    "format: rows with id and responses); base-seed<s>-T<t>.jsonl "
+                                                    "optional (the collapse reference)")
+    p.add_argument("--output", required=True, help="directory for report.json, report.md, figures, the audit file")
+    p.add_argument("--text_metrics", choices=["true", "false"], default="true",
+                   help="distinct-n and self-BLEU of the responses (quadratic in the samples per prompt; the "
+                        "verdict does not use them)")
+    args = p.parse_args(argv)
+    report = analyze_samples(load_config(args.config, analysis=True), args.samples, args.output,
+                             args.text_metrics == "true")
     _print_summary(report)
     print(f"report: {args.output}/report.md, {args.output}/report.json")
     return 0

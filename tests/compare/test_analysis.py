@@ -1,134 +1,132 @@
-"""The verdict rule and the checks on synthetic score arrays where the answer is known."""
-
-from types import SimpleNamespace
+"""The v3 readings, rule and checks on planted comparisons where the truth is known
+(``ts2.compare.simulate``, score arrays straight from the simulated outcomes)."""
 
 import numpy as np
 import pytest
 
-from ts2.compare.analysis import Split, all_curves, matched
-from ts2.compare.scores import ALL_METRICS
-from ts2.compare.verdict import aa_check, collapse_checks, verdict
+from ts2.compare.analysis import Study, read_method, readings
+from ts2.compare.checks import aa_check, collapse_checks
+from ts2.compare.scores import Scores
+from ts2.compare.simulate import World, prompts_of, score_table, sim_config, simulate
+from ts2.compare.verdict import endpoint_outcome, verdict
 
-TEMPS = [0.5, 0.75, 1.0, 1.25, 1.5]
-CATEGORIES, PER_CATEGORY, SEEDS = 8, 3, 3
-
-
-def _cfg(**verdict):
-    return SimpleNamespace(
-        seeds=list(range(SEEDS)), baseline="ce", bootstrap={"resamples": 300, "seed": 0},
-        sampling={"temperatures": TEMPS},
-        verdict={"method": "ts2", "split": "sft", "metric": "lenient_coverage", "accuracy": "lenient_accuracy",
-                 "levels": [0.75, 1.0], "delta": 0.02, "accuracy_tolerance": 0.02, "min_seeds": 3, **verdict},
-        checks={"split": None, "temperature": 1.0, "sft_share_rise": 0.3, "simpson_drop": 0.2, "entropy_drop": 0.5,
-                "format_min_accuracy": 0.8, "aa": True, "positive_control": None})
+METRICS = ("accuracy", "lenient_accuracy", "lenient_coverage", "coverage", "valid_simpson", "valid_distinct@4",
+           "sft_share", "share_off_list")
+SPLIT = "sft_categories"
 
 
-PROMPTS = [{"id": f"c{c}/{i}", "split": "sft", "category": f"c{c}", "kind": "open"}
-           for c in range(CATEGORIES) for i in range(PER_CATEGORY)]
+def _study(methods, seeds=5, seed_effect=0.0, rep=0, verdict_settings=None, checks=None):
+    world = World(seeds=seeds, seed_effect=seed_effect)
+    sim = simulate(world, methods, rep)
+    grid, arrays = score_table(sim, world, METRICS)
+    cfg = sim_config(world, methods, verdict_settings, checks)
+    return Study(cfg, prompts_of(sim, world), arrays, grid)
 
 
-def _method(rng, coverage_shift=0.0, accuracy_shift=0.0, sft_share=0.9, simpson=0.3, entropy=1.0):
-    """Accuracy falls with T, coverage rises as accuracy falls; prompt, category and seed noise."""
-    shape = (SEEDS, len(PROMPTS), len(TEMPS))
-    t = np.array(TEMPS)
-    cat = np.repeat(rng.normal(0, 0.03, CATEGORIES), PER_CATEGORY)[None, :, None]
-    acc = np.clip(1.05 - 0.3 * t + accuracy_shift + cat + rng.normal(0, 0.02, shape), 0, 1)
-    table = {m: np.full(shape, np.nan) for m in ALL_METRICS}
-    table["lenient_accuracy"] = acc
-    table["lenient_coverage"] = 0.1 + 0.4 * (1 - acc) + coverage_shift + rng.normal(0, 0.02, shape)
-    table["valid_simpson"] = simpson + 0.3 * (1 - acc) + rng.normal(0, 0.03, shape)
-    table["coverage"], table["valid_distinct@4"] = table["lenient_coverage"], 1 + 3 * table["valid_simpson"]
-    table["sft_share"] = np.clip(sft_share + rng.normal(0, 0.05, shape), 0, 1)
-    table["entropy"] = np.repeat(entropy + rng.normal(0, 0.1, shape[:2])[..., None], len(TEMPS), axis=2)
-    return table
-
-
-def _arrays(seed=0, **ts2):
-    rng = np.random.default_rng(seed)
-    return {"base": _method(rng, accuracy_shift=-0.8, sft_share=0.4, simpson=0.8, entropy=3.0),
-            "ce": _method(rng), "ts2": _method(rng, **ts2)}
-
-
-def _verdict(arrays, cfg=None, checks=None):
-    cfg = cfg or _cfg()
-    splits = {"sft": Split(cfg, PROMPTS, "sft")}
-    readings = matched(cfg, all_curves(arrays, splits))
-    return verdict(cfg, readings, checks or {}), readings
-
-
-def test_a_planted_gain_is_reproduced():
-    v, readings = _verdict(_arrays(coverage_shift=0.08))
-    assert v["outcome"] == "reproduced" and not v["preliminary"]
-    for block in readings["ts2"]["sft"].values():
-        assert block["metrics"]["lenient_coverage"]["diff"] == pytest.approx(0.08, abs=0.03)
-
-
-def test_a_planted_loss_and_an_unreachable_accuracy_are_not_reproduced():
-    assert _verdict(_arrays(coverage_shift=-0.08))[0]["outcome"] == "not_reproduced"
-    v, readings = _verdict(_arrays(accuracy_shift=-0.6))  # ts2's best accuracy far below CE's at the levels
-    assert v["outcome"] == "not_reproduced"
-    assert all(n["accuracy_out_of_reach"] for n in v["numbers"].values())
-    assert readings["ts2"]["sft"]["ce@T1.0"]["metrics"]["lenient_coverage"]["diff"] is None
-
-
-def test_no_difference_is_excluded_against_a_large_delta_and_open_against_a_small_one():
-    outcomes = []
-    for seed in range(8):
-        arrays = _arrays(seed=seed)
-        assert _verdict(arrays, _cfg(delta=0.1))[0]["outcome"] == "not_reproduced"
-        outcomes.append(_verdict(arrays, _cfg(delta=0.0))[0]["outcome"])
-    # with delta 0, "not reproduced" needs ts2 to be worse: a 2.5% event per level under the null
-    assert outcomes.count("inconclusive") >= 6 and "reproduced" not in outcomes
-
-
-def test_a_failed_check_makes_the_verdict_inconclusive_and_says_which():
-    checks = {"aa": {"passed": False}, "format_learned": {"passed": True}}
-    v, _ = _verdict(_arrays(coverage_shift=0.08), checks=checks)
-    assert v["outcome"] == "inconclusive" and v["outcome_before_checks"] == "reproduced"
-    assert v["failed_checks"] == ["aa"] and v["reproduced"] is False
-
-
-def test_collapse_checks_pass_on_a_collapse_and_fail_without_one():
-    cfg = _cfg()
-    splits = {"sft": Split(cfg, PROMPTS, "sft")}
-    checks = collapse_checks(cfg, all_curves(_arrays(), splits))
-    assert all(checks[name]["passed"] for name in ("collapse_sft_share", "collapse_valid_simpson",
-                                                   "collapse_entropy", "format_learned")), checks
-    assert checks["collapse_sft_share"]["value"] == pytest.approx(0.5, abs=0.05)
-    rng = np.random.default_rng(1)
-    no_collapse = {"base": _method(rng, sft_share=0.85, simpson=0.35, entropy=1.2), "ce": _method(rng)}
-    checks = collapse_checks(cfg, all_curves(no_collapse, splits))
-    assert not any(checks[name]["passed"] for name in ("collapse_sft_share", "collapse_valid_simpson",
-                                                       "collapse_entropy"))
-
-
-def test_aa_check_covers_zero_for_two_seeds_of_one_method():
-    cfg = _cfg()
-    result = aa_check(cfg, _arrays(seed=4), PROMPTS)
-    assert result["passed"] and set(result["levels"]) == {"T0.75", "T1.0"}
-    shifted = _arrays(seed=4)
-    shifted["ce"]["lenient_coverage"][1] += 0.1  # seed 1 planted better: not an A/A any more
-    assert not aa_check(cfg, shifted, PROMPTS)["passed"]
-
-
-def test_an_identical_method_differs_by_zero_when_the_baseline_is_flat_at_the_ceiling():
-    """CE at 100% accuracy from T 0.5 to 1.0: the level at T 0.75 is a flat stretch.  A copy of CE
-    read by the same rule as CE differs by exactly 0 (the first v2 run's A/A check failed here when
-    the baseline was read at T_L and the method at the end of its flat stretch)."""
-    arrays = _arrays(seed=2)
-    ce = arrays["ce"]
-    ce["lenient_accuracy"][..., :3] = 1.0
-    arrays["ts2"] = {k: v.copy() for k, v in ce.items()}
-    _, readings = _verdict(arrays)
-    for block in readings["ts2"]["sft"].values():
+def test_a_planted_gain_is_reproduced_and_the_same_frontier_is_not():
+    study = _study({"baseline": {}, "method": {"gain": 0.05}, "hot": {"temperature_factor": 1.3}})
+    gain = read_method(study, "method", SPLIT)
+    band = gain["band"]["metrics"]["lenient_coverage"]
+    assert gain["band"]["status"] == "ok" and band["estimate"] == pytest.approx(0.05, abs=0.015)
+    assert endpoint_outcome(gain["band"], "lenient_coverage", 0.02) == "reproduced"
+    hot = read_method(study, "hot", SPLIT)
+    for block in [hot["band"], *hot["levels"].values()]:
+        assert block["status"] == "ok"
         reading = block["metrics"]["lenient_coverage"]
-        assert reading["diff"] == pytest.approx(0.0, abs=1e-12) and reading["ci95"] == [0.0, 0.0]
+        assert reading["ci95"][0] <= 0.0 <= reading["ci95"][1] + 0.005, reading
+        assert endpoint_outcome(block, "lenient_coverage", 0.02) != "reproduced"
 
 
-def test_a_non_monotone_baseline_is_still_read_at_its_level():
-    arrays = _arrays(seed=5)
-    arrays["ce"]["lenient_accuracy"][..., 1] += 0.12  # a bump at the T 0.75 level, above T 0.5
-    _, readings = _verdict(arrays)
-    level = readings["ts2"]["sft"]["ce@T0.75"]
-    assert level["metrics"]["lenient_coverage"]["baseline"] is not None
-    assert level["target_accuracy"] < arrays["ce"]["lenient_accuracy"][..., 1].mean() - 0.01  # the pooled fit
+def test_an_identical_method_reads_exactly_zero():
+    study = _study({"baseline": {}, "method": {}})
+    study.arrays["method"] = {k: v.copy() for k, v in study.arrays["baseline"].items()}
+    reading = read_method(study, "method", SPLIT)
+    for block in [reading["band"], *reading["levels"].values()]:
+        r = block["metrics"]["lenient_coverage"]
+        assert r["estimate"] == pytest.approx(0.0, abs=1e-12) and r["ci95"] == pytest.approx([0.0, 0.0], abs=1e-9)
+
+
+def test_an_accuracy_cost_is_a_finding_not_minus_infinity():
+    """A method whose best accuracy is far below the upper levels: those levels and the band carry the
+    accuracy cost (not reproduced); the reachable level is read; no interval holds -inf or None."""
+    study = _study({"baseline": {}, "method": {}})
+    method = study.arrays["method"]
+    for key in ("accuracy", "lenient_accuracy"):
+        method[key] = method[key] * 0.85  # every temperature 15% less accurate: best ~0.85
+    reading = read_method(study, "method", SPLIT)
+    assert reading["levels"]["accuracy 0.95"]["status"] == "accuracy_cost"
+    assert reading["levels"]["accuracy 0.8"]["status"] == "ok"
+    gap = reading["levels"]["accuracy 0.95"]["best_accuracy_gap"]
+    assert gap["estimate"] == pytest.approx(0.85 - 0.95, abs=0.01) and gap["ci95"][1] < 0
+    assert reading["band"]["status"] == "accuracy_cost"
+    assert endpoint_outcome(reading["band"], "lenient_coverage", 0.02) == "not_reproduced"
+    for block in [reading["band"], *reading["levels"].values()]:
+        assert all(np.isfinite(block["metrics"]["lenient_coverage"]["ci95"]))
+
+
+def test_a_grid_that_stops_too_early_is_inconclusive_at_that_level():
+    study = _study({"baseline": {}, "method": {"temperature_factor": 0.6}})  # needs T beyond the grid
+    reading = read_method(study, "method", SPLIT)
+    assert reading["levels"]["accuracy 0.8"]["status"] == "grid_short"
+    assert endpoint_outcome(reading["levels"]["accuracy 0.8"], "lenient_coverage", 0.02) == "inconclusive"
+
+
+def test_the_verdict_follows_the_endpoints_and_a_failed_check_makes_it_inconclusive():
+    study = _study({"baseline": {}, "method": {"gain": 0.05}})
+    result = readings(study)
+    v = verdict(study.cfg, result, {})
+    assert v["outcome"] == "reproduced" and v["endpoints"] == {"band": "reproduced"} and not v["preliminary"]
+    failed = verdict(study.cfg, result, {"aa": {"passed": False}, "collapse_entropy": {"passed": None,
+                                                                                        "available": False}})
+    assert failed["outcome"] == "inconclusive" and failed["outcome_before_checks"] == "reproduced"
+    assert failed["failed_checks"] == ["aa"] and failed["skipped_checks"] == ["collapse_entropy"]
+    levels = _study({"baseline": {}, "method": {"gain": 0.05}}, verdict_settings={"primary": "levels"})
+    v = verdict(levels.cfg, readings(levels), {})
+    assert set(v["endpoints"]) == {"accuracy 0.95", "accuracy 0.9", "accuracy 0.8"} and v["outcome"] == "reproduced"
+
+
+def test_temperature_levels_read_the_baseline_where_it_was_sampled():
+    study = _study({"baseline": {}, "method": {"temperature_factor": 1.3}},
+                   verdict_settings={"levels": {"temperature": [1.2, 1.4]}, "band": None, "primary": "levels"})
+    reading = read_method(study, "method", SPLIT)
+    target = reading["levels"]["T 1.2"]["target_accuracy"]
+    at_t = study.arrays["baseline"]["lenient_accuracy"][..., study.temperatures.index(1.2)]
+    assert target == pytest.approx(np.nanmean(at_t), abs=0.01)
+    assert reading["levels"]["T 1.2"]["status"] == "ok" and reading["band"] is None
+
+
+def test_collapse_checks_need_a_collapse_and_entropy_needs_the_model():
+    methods = {"baseline": {}, "method": {}, "base": {"kind": "base", "temperatures": (1.0,)}}
+    study = _study(methods, seeds=3)
+    checks = collapse_checks(study, Scores(study.temperatures, study.arrays))
+    assert checks["collapse_sft_share"]["passed"] and checks["collapse_valid_simpson"]["passed"]
+    assert checks["collapse_entropy"]["available"] is False and checks["format_learned"]["passed"]
+    arrays = {**study.arrays, "base": {k: v.copy() for k, v in study.arrays["baseline"].items()}}  # no collapse
+    study = Study(study.cfg, study.prompts, arrays, study.temperatures)
+    checks = collapse_checks(study, Scores(study.temperatures, study.arrays))
+    assert not checks["collapse_sft_share"]["passed"] and not checks["collapse_valid_simpson"]["passed"]
+
+
+def test_aa_check_passes_on_one_process_and_fails_on_a_reading_that_favours_the_method(monkeypatch):
+    """The A/A check compares every pair of baseline seeds; one deviant seed is seed variance (which
+    the pairs' intervals include), so what it catches is an instrument that reads the second of two
+    identical processes differently (protocol v2's first run read the baseline at T_L and the method
+    at its own crossing: +0.034)."""
+    study = _study({"baseline": {}, "method": {}}, seeds=4, rep=3)
+    check = aa_check(study)
+    assert check["available"] and check["passed"] and len(check["pairs"]) == 6, check["detail"]
+    from ts2.compare import readings
+
+    honest = readings.compare_frontiers
+
+    def favouring(*args, **kwargs):
+        result = honest(*args, **kwargs)
+        for block in [result["band"], *result["levels"].values()]:
+            for r in block["metrics"].values():
+                r["estimate"] += 0.03
+                r["ci95"] = [r["ci95"][0] + 0.03, r["ci95"][1] + 0.03]
+        return result
+
+    monkeypatch.setattr("ts2.compare.analysis.compare_frontiers", favouring)
+    biased = aa_check(Study(study.cfg, study.prompts, study.arrays, study.temperatures))
+    assert not biased["passed"] and biased["value"] > 0.5

@@ -12,6 +12,7 @@ from tiny import make_model_dir, write_jsonl  # noqa: E402
 
 from ts2.cli import main  # noqa: E402
 from ts2.compare.config import CompareConfig, load_config, read_eval_prompts  # noqa: E402
+from ts2.compare.verdict import outcome_of
 from ts2.formats import DataError  # noqa: E402
 
 EVAL = [
@@ -61,14 +62,16 @@ def test_compare_end_to_end_and_resume(setup, capsys):
     lo, hi = seen["coverage"]["ci95"]
     assert lo <= seen["coverage"]["mean"] <= hi
     diff = report["vs_ce"]["ts2"]["new"]["coverage"]
-    assert set(diff) == {"diff", "ci95"}
+    assert set(diff) == {"diff", "ci95", "se", "df"}
     verdict = report["verdict"]
     assert verdict["outcome"] in ("reproduced", "not_reproduced", "inconclusive") and verdict["preliminary"]
-    assert "read ts2 at the lenient_accuracy that ce has at T 1.0" in verdict["rule"]
+    assert "the lenient_accuracy ce has at T 1" in verdict["rule"] and report["protocol"] == "ts2-compare-v3"
+    assert verdict["outcome"] == outcome_of(report)
     assert report["temperature"] == 1.0 and report["checks"] == {}
     assert set(report["frontier"]["ts2"]["new"]) == {"1.0", "0.5"}
-    level = report["matched"]["ts2"]["new"]["ce@T1.0"]
-    assert {"target_accuracy", "metrics", "best_accuracy_gap", "accuracy_at_matched_lenient_coverage"} <= set(level)
+    level = report["readings"]["ts2"]["new"]["levels"]["T 1"]
+    assert {"target_accuracy", "metrics", "best_accuracy_gap", "status"} <= set(level)
+    assert (out / "offlist_audit.jsonl").is_file() and set(report["audit"]["methods"]) == {"ce", "ts2"}
     assert set(report["temperatures"]) == {"1.0", "0.5"} and set(report["probe"]) == {"base", "ce", "ts2"}
     for method in ("ce", "ts2"):
         timing = report["timing"][method]["0"]
@@ -177,13 +180,47 @@ def test_sweeps_own_data_checks_and_a_base_reference_at_one_temperature(setup):
     assert set(report["frontier"]["base"]["seen"]) == {"1.0"} and set(report["frontier"]["ce"]["seen"]) == {"0.5",
                                                                                                            "1.0"}
     assert set(report["checks"]) == {"collapse_sft_share", "collapse_valid_simpson", "collapse_entropy",
-                                     "format_learned", "aa", "positive_control"}
+                                     "format_learned", "aa", "spike_in", "positive_control"}
     for check in report["checks"].values():
-        assert {"value", "threshold", "passed", "detail"} <= set(check)
-    assert set(report["checks"]["aa"]["levels"]) == {"T0.5", "T1.0"}
+        assert {"value", "threshold", "passed", "detail", "available"} <= set(check)
+    assert set(report["checks"]["aa"]["pairs"]) == {"seed 1 vs 0: T 0.5", "seed 1 vs 0: T 1"}
     v = report["verdict"]
     assert v["outcome"] == ("inconclusive" if v["failed_checks"] else v["outcome_before_checks"])
-    assert set(v["numbers"]) == {"ce@T0.5", "ce@T1.0"}
+    assert set(v["endpoints"]) == {"T 0.5", "T 1"} and v["outcome"] == outcome_of(report)
     # the positive control trained on its own data file
     log = json.loads((out / "models" / "control-seed0" / "ts2_config.json").read_text())
     assert log["ts2"]["data"].endswith("uniform.jsonl")
+
+
+def test_the_grid_is_extended_while_a_method_is_above_the_lowest_target(setup):
+    """sampling.max_temperature: the first seed samples one step higher while its accuracy at the
+    highest temperature is above the lowest target, up to the maximum; later seeds and the report
+    use the same temperatures (planted sample files stand in for the sampler)."""
+    from ts2.compare.run import Compare
+
+    root, _, raw = setup
+    raw = {**raw, "sampling": {"n": 4, "temperatures": [0.5, 1.0], "max_temperature": 1.3, "extend_step": 0.1},
+           "verdict": {"method": "ts2", "split": "seen", "levels": {"accuracy": [0.9, 0.6]}}}
+    run = Compare(CompareConfig.from_dict(raw, root), root / "out", log=lambda message: None)
+    assert run._extension_pending("ts2", 0) and not run._extension_pending("ts2", 1)
+    assert not run._extension_pending("base", 0)
+
+    def write(temperature, path, accurate):
+        answer = "3" if accurate else "I would rather not say"
+        write_jsonl(path, [{"id": r["id"], "responses": [answer] * 4} for r in EVAL])
+
+    (root / "out" / "samples").mkdir(parents=True)
+    write(1.0, root / "out" / "samples" / "ts2-seed0-T1.0.jsonl", True)
+    sampled = []
+
+    def sample(temperature, path):
+        sampled.append(temperature)
+        write(temperature, path, temperature < 1.2)
+
+    run._extend("ts2", "ts2-seed0", [0.5, 1.0], sample)
+    assert sampled == [1.1, 1.2] and run.temperatures("ts2") == [0.5, 1.0, 1.1, 1.2]
+    assert not run._extension_pending("ts2", 0) and run.temperatures("ce") == [0.5, 1.0]
+    sampled.clear()
+    write(1.0, root / "out" / "samples" / "ce-seed0-T1.0.jsonl", True)
+    run._extend("ce", "ce-seed0", [0.5, 1.0], lambda t, p: (sampled.append(t), write(t, p, True)))
+    assert sampled == [1.1, 1.2, 1.3]  # still accurate: stops at max_temperature

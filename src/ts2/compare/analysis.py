@@ -1,180 +1,190 @@
-"""What a `ts2 compare` run concludes: frontiers, readings at matched accuracy, checks, verdict.
+"""What a `ts2 compare` run concludes, in one pass: scores -> curves -> readings -> checks -> verdict.
 
-Inputs are the score arrays of ``ts2.compare.scores`` (method -> metric -> [seeds, prompts, T]).
-Every interval is a hierarchical paired bootstrap (``metrics.bootstrap.hierarchical_counts``):
-seeds, then categories, then prompts within categories, with the same draw for every method; a
-reading at matched accuracy redoes the monotone interpolation inside every replicate.
+``analyze(cfg, prompts, scores)`` takes the score arrays (``scores.score_arrays``) and returns the
+report's numbers; ``report.py`` only formats them.  The stages:
 
-Matched accuracy (``verdict.levels``): at each named temperature T_L the baseline has accuracy
-a_L (its monotone-fitted accuracy there); every method, the baseline included, is read where its
-own accuracy curve meets a_L
-(``metrics.frontier``; on a flat stretch, at its high-T end), and the metrics there are compared.
-(Amended after the first v2 run: the baseline used to be read at T_L itself, which is not the same
-rule when its accuracy is flat around T_L; the A/A check caught the bias, +0.034 coverage at T 0.6.)
-A method whose accuracy never comes within ``accuracy_tolerance`` of a_L on the grid fails that
-level (a replicate where it fails counts as -inf, against the method).
+    curves    every method's mean of every metric at every temperature, per split, on the cell-weight
+              tables of ``cells.Cells`` (seeds x categories; open and closed prompts apart, so closed
+              prompts never enter a coverage or diversity statistic);
+    tables    those means with their intervals at each temperature, and their differences to the
+              baseline (the per-temperature tables and the frontier);
+    readings  each method against the baseline at the verdict's levels and over its band
+              (``readings.compare_frontiers``), and each method's peak coverage;
+    checks    collapse, format, A/A over all pairs of baseline seeds, the spike-in control, the
+              positive control (``checks``);
+    verdict   the stated rule applied to the readings and the checks (``verdict``).
 
-Verdict rule (three outcomes, on ``verdict.split``, metric ``verdict.metric``):
-  reproduced      at every level the 95% interval of (method - baseline) lies above 0;
-  not_reproduced  at some level its upper bound is below ``delta`` (an effect of that size is
-                  excluded), or the method's best accuracy on the grid is below a_L - tolerance
-                  with its whole interval;
-  inconclusive    otherwise, or whenever a check failed (then ``failed_checks`` says which).
-Checks (baseline and base only; thresholds in ``checks``): collapse (share of SFT answers among
-valid samples up, valid-answer diversity down, answer-position entropy down, on SFT categories at
-``checks.temperature``), format learned (the baseline's accuracy at the lowest level), A/A (two
-baseline seeds compared as two methods: the interval covers 0 at every level), positive control
-(a named method that must win: interval above 0 at every level).
+Every interval is the crossed seeds x categories interval of ``metrics.intervals`` (t on
+Satterthwaite df), from pseudo-values of the statistic itself; in the per-temperature tables an
+interval is clipped to the metric's range ([0, 1] for shares, coverage and diversity indices).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..metrics.bootstrap import hierarchical_counts, interval, weighted_means
-from ..metrics.frontier import monotone_fit, read_matched
+from ..metrics.answer_sets import CLOSED_METRICS
+from .cells import Cells
+from .readings import READ_METRICS, Frontier, compare_frontiers, level_targets, peak
 
+# A t interval is symmetric; one that leaves a metric's range is clipped to it (the truth lies inside)
+RANGES = {"self_bleu": (0.0, 100.0), "valid_distinct@4": (1.0, 4.0), "entropy": (0.0, np.inf)}
 FRONTIER_METRICS = ("accuracy", "lenient_accuracy", "coverage", "lenient_coverage", "valid_simpson",
                     "valid_distinct@4", "share_off_list", "pass@1", "lenient_pass@1")
-MATCHED_METRICS = ("lenient_coverage", "valid_simpson", "coverage", "valid_distinct@4")
 
 
-def _entry(point, reps, key="mean") -> dict | None:
-    point = float(point)
-    if np.isnan(point):
+class Study:
+    """A comparison's prompts, cells and score arrays, with every curve computed once."""
+
+    def __init__(self, cfg, prompts: list[dict], arrays: dict, temperatures: list[float], n_seeds: int | None = None):
+        self.cfg, self.prompts, self.arrays, self.temperatures = cfg, prompts, arrays, list(temperatures)
+        self.n_seeds = n_seeds or len(cfg.seeds)
+        self.splits = sorted({r["split"] for r in prompts})
+        self.cells = {}
+        for split in self.splits:
+            for kind in ("open", "closed"):
+                index = [i for i, r in enumerate(prompts) if r["split"] == split and r["kind"] == kind]
+                if index:
+                    self.cells[split, kind] = Cells(prompts, index, self.n_seeds)
+        self._curves, self._frontiers = {}, {}
+
+    def cells_for(self, split: str, metric: str) -> Cells | None:
+        return self.cells.get((split, "closed" if metric in CLOSED_METRICS else "open"))
+
+    def curve(self, method: str, split: str, metric: str) -> np.ndarray | None:
+        """[K, T] means of ``metric`` (None where the split has no prompt of the metric's kind)."""
+        key = (method, split, metric)
+        if key not in self._curves:
+            cells = self.cells_for(split, metric)
+            self._curves[key] = None if cells is None else cells.curve(self.arrays[method][metric])
+        return self._curves[key]
+
+    def frontier(self, method: str, split: str) -> Frontier | None:
+        key = (method, split)
+        if key not in self._frontiers:
+            cells = self.cells.get((split, "open"))
+            v = self.cfg.verdict or {}
+            accuracy = v.get("accuracy", "lenient_accuracy")
+            metrics = tuple(dict.fromkeys((v.get("metric", "lenient_coverage"), *READ_METRICS)))
+            self._frontiers[key] = None if cells is None else Frontier.of(cells, self.arrays[method], self.temperatures,
+                                                                          accuracy, metrics)
+        return self._frontiers[key]
+
+    def with_method(self, name: str, table: dict) -> Study:
+        """The same study with one more method (the spike-in control), sharing the computed curves."""
+        other = Study.__new__(Study)
+        other.__dict__.update(self.__dict__)
+        other.arrays = {**self.arrays, name: table}
+        other._curves = {k: v for k, v in self._curves.items() if k[0] != name}
+        other._frontiers = {k: v for k, v in self._frontiers.items() if k[0] != name}
+        return other
+
+
+def _entry(cells: Cells, stat: np.ndarray, metric: str, key: str = "mean") -> dict | None:
+    result = cells.interval(stat)
+    if result is None:
         return None
-    return {key: point, "ci95": interval(reps)}
+    estimate = result.pop("estimate")
+    lo, hi = RANGES.get(metric, (0.0, 1.0))
+    if key == "diff":
+        lo, hi = lo - hi, hi - lo
+    result["ci95"] = [float(np.clip(b, lo, hi)) for b in result["ci95"]]
+    return {key: estimate, **result}
 
 
-class Split:
-    """One split's prompts and its bootstrap draw (shared by every method)."""
-
-    def __init__(self, cfg, prompts, name, n_seeds=None):
-        self.name = name
-        self.index = np.array([i for i, r in enumerate(prompts) if r["split"] == name])
-        groups = [prompts[i].get("category", prompts[i]["id"]) for i in self.index]
-        self.counts = hierarchical_counts(n_seeds or len(cfg.seeds), groups, cfg.bootstrap["resamples"],
-                                          cfg.bootstrap["seed"])
-
-    def curve(self, values: np.ndarray, seeds=slice(None)) -> tuple[np.ndarray, np.ndarray]:
-        """(point [T], replicates [B, T]) of a metric's mean over this split's prompts."""
-        return weighted_means(values[seeds][:, self.index], *self.counts)
-
-
-def all_curves(arrays, splits) -> dict:
-    """method -> split -> metric -> (point [T], replicates [B, T]): every curve the report reads
-    (tables, frontier, matched readings, checks), each computed once."""
-    return {method: {split.name: {metric: split.curve(values) for metric, values in table.items()}
-                     for split in splits.values()} for method, table in arrays.items()}
-
-
-def summarize(cfg, arrays, curves, splits, t_index: int, metrics) -> tuple[dict, dict]:
-    """Tables at one temperature: method -> split -> metric -> {mean, ci95}, and the paired
-    differences to the baseline: method -> split -> metric -> {diff, ci95}."""
-    methods, versus = {}, {}
-    for method, table in arrays.items():
-        for split in splits.values():
-            for metric in metrics:
-                point, reps = curves[method][split.name][metric]
-                point, reps = point[t_index], reps[:, t_index]
-                entry = _entry(point, reps)
-                if entry is None:
-                    continue
-                entry["prompts"] = int((~np.isnan(table[metric][:, split.index, t_index])).any(0).sum())
-                methods.setdefault(method, {}).setdefault(split.name, {})[metric] = entry
-                if method == cfg.baseline:
-                    continue
-                b_point, b_reps = curves[cfg.baseline][split.name][metric]
-                diff = _entry(point - b_point[t_index], reps - b_reps[:, t_index], "diff")
-                if diff is not None:
-                    versus.setdefault(method, {}).setdefault(split.name, {})[metric] = diff
-    return methods, versus
-
-
-def frontier(cfg, curves) -> dict:
-    """method -> split -> "T" -> metric -> {mean, ci95}."""
-    temps = cfg.sampling["temperatures"]
+def tables(study: Study, metrics) -> dict:
+    """"T" -> {"methods": method -> split -> metric -> {mean, ci95, se, df, prompts},
+    "vs": method -> split -> metric -> {diff, ...}} at every temperature."""
+    baseline = study.cfg.baseline
     result = {}
-    for method, by_split in curves.items():
-        for split, by_metric in by_split.items():
-            block = result.setdefault(method, {}).setdefault(split, {})
-            for metric in FRONTIER_METRICS:
-                point, reps = by_metric[metric]
-                for t, temperature in enumerate(temps):
-                    entry = _entry(point[t], reps[:, t])
-                    if entry is not None:
-                        block.setdefault(str(temperature), {})[metric] = entry
+    for t, temperature in enumerate(study.temperatures):
+        methods, versus = {}, {}
+        for method, table in study.arrays.items():
+            for split in study.splits:
+                for metric in metrics:
+                    curve = study.curve(method, split, metric)
+                    if curve is None:
+                        continue
+                    cells = study.cells_for(split, metric)
+                    entry = _entry(cells, curve[:, t], metric)
+                    if entry is None:
+                        continue
+                    entry["prompts"] = int((~np.isnan(table[metric][:, cells.index, t])).any(0).sum())
+                    methods.setdefault(method, {}).setdefault(split, {})[metric] = entry
+                    if method == baseline:
+                        continue
+                    diff = _entry(cells, curve[:, t] - study.curve(baseline, split, metric)[:, t], metric, "diff")
+                    if diff is not None:
+                        versus.setdefault(method, {}).setdefault(split, {})[metric] = diff
+        result[str(temperature)] = {"methods": methods, "vs": versus}
     return result
 
 
-def level_accuracy(acc, level: int) -> float:
-    """The accuracy that defines a level: the baseline's monotone-fitted accuracy at grid index
-    ``level`` (its raw mean there when that is already monotone), so that the baseline's own
-    curve always meets it."""
-    acc = np.asarray(acc, dtype=np.float64)
-    return np.nan if np.isnan(acc).any() else float(monotone_fit(acc)[level])
-
-
-def _read(temps, acc, metric, target, tolerance):
-    if np.isnan(target) or np.isnan(acc).any() or np.isnan(metric).any():
-        return None
-    return read_matched(temps, acc, metric, float(target), tolerance)[1]
-
-
-def matched_diff(temps, level, method_acc, method_metric, base_acc, base_metric, tolerance) -> dict:
-    """Both methods read by the same rule at the accuracy a_L the baseline has at grid index
-    ``level``: the method's metric where its curve meets a_L, minus the baseline's where *its*
-    curve meets a_L.  On a strictly monotone baseline curve that is the baseline at T_L; where the
-    baseline is flat at a_L (accuracy at the ceiling over several temperatures) both are read at
-    the high-T end of their flat stretch, so a method identical to the baseline differs by 0.
-    Each argument is a (point [T], replicates [B, T]) pair."""
-    def reading(m_acc, m_metric, b_acc, b_metric):
-        target = level_accuracy(b_acc, level)
-        baseline = _read(temps, b_acc, b_metric, target, 0.0)
-        if baseline is None:
-            return None, np.nan
-        return _read(temps, m_acc, m_metric, target, tolerance), baseline
-
-    value, baseline = reading(method_acc[0], method_metric[0], base_acc[0], base_metric[0])
-    reps = []
-    for b in range(method_acc[1].shape[0]):
-        v, base_value = reading(method_acc[1][b], method_metric[1][b], base_acc[1][b], base_metric[1][b])
-        reps.append(np.nan if np.isnan(base_value) else -np.inf if v is None else v - base_value)
-    reps = np.array(reps)
-    finite = reps[~np.isnan(reps)]
-    return {"diff": None if value is None or np.isnan(baseline) else value - baseline, "ci95": interval(reps),
-            "value": value, "baseline": None if np.isnan(baseline) else float(baseline),
-            "unreachable_share": float(np.isinf(finite).mean()) if finite.size else None}
-
-
-def best_accuracy_gap(level, method_acc, base_acc) -> dict:
-    """max over the grid of the method's monotone accuracy curve minus the baseline's accuracy at
-    the level: below -tolerance with its whole interval means the level is out of reach."""
-    def gap(acc, target):
-        return np.nan if np.isnan(acc).any() or np.isnan(target) else float(monotone_fit(acc).max() - target)
-
-    reps = [gap(method_acc[1][b], level_accuracy(base_acc[1][b], level)) for b in range(method_acc[1].shape[0])]
-    return {"diff": gap(method_acc[0], level_accuracy(base_acc[0], level)), "ci95": interval(reps)}
-
-
-def matched(cfg, curves) -> dict:
-    """method -> split -> "<baseline>@T<t>" -> {target_accuracy, metrics, accuracy_at_matched_<metric>,
-    best_accuracy_gap}."""
-    v, temps = cfg.verdict, cfg.sampling["temperatures"]
-    acc_key, tol = v["accuracy"], v["accuracy_tolerance"]
+def frontier_table(per_temperature: dict) -> dict:
+    """method -> split -> "T" -> metric -> {mean, ci95, ...} (the frontier metrics only)."""
     result = {}
-    for method in [m for m in curves if m not in ("base", cfg.baseline)]:
-        for split, own in curves[method].items():
-            base = curves[cfg.baseline][split]
-            for temperature in v["levels"]:
-                level = temps.index(temperature)
-                block = {"target_accuracy": level_accuracy(base[acc_key][0], level),
-                         "baseline_temperature": temperature, "metrics": {},
-                         "best_accuracy_gap": best_accuracy_gap(level, own[acc_key], base[acc_key])}
-                for metric in dict.fromkeys((v["metric"], *MATCHED_METRICS)):
-                    block["metrics"][metric] = matched_diff(temps, level, own[acc_key], own[metric], base[acc_key],
-                                                            base[metric], tol)
-                block[f"accuracy_at_matched_{v['metric']}"] = matched_diff(
-                    temps, level, own[v["metric"]], own[acc_key], base[v["metric"]], base[acc_key], 0.0)
-                result.setdefault(method, {}).setdefault(split, {})[f"{cfg.baseline}@T{temperature}"] = block
+    for temperature, block in per_temperature.items():
+        for method, by_split in block["methods"].items():
+            for split, by_metric in by_split.items():
+                cell = {m: e for m, e in by_metric.items() if m in FRONTIER_METRICS}
+                if cell:
+                    result.setdefault(method, {}).setdefault(split, {})[temperature] = cell
+    return result
+
+
+def read_method(study: Study, method: str, split: str) -> dict | None:
+    """{"levels", "band"} of ``method`` against the baseline on ``split`` (None without open prompts)."""
+    cfg, v = study.cfg, study.cfg.verdict
+    own, base = study.frontier(method, split), study.frontier(cfg.baseline, split)
+    if own is None or base is None:
+        return None
+    names, targets = level_targets(v["levels"], base, v["accuracy"])
+    metrics = tuple(dict.fromkeys((v["metric"], *READ_METRICS)))
+    return compare_frontiers(study.cells[split, "open"], own, base, names, targets, v["band"], v["accuracy"], metrics,
+                             v["accuracy_tolerance"])
+
+
+def readings(study: Study) -> dict:
+    """method -> split -> {"levels", "band"} for every method but the base and the baseline."""
+    result = {}
+    for method in study.arrays:
+        if method in ("base", study.cfg.baseline):
+            continue
+        for split in study.splits:
+            reading = read_method(study, method, split)
+            if reading is not None:
+                result.setdefault(method, {})[split] = reading
+    return result
+
+
+def peaks(study: Study) -> dict:
+    """method -> split -> {temperature, <metric>, <accuracy>}: each method's highest mean verdict metric."""
+    v = study.cfg.verdict or {"metric": "lenient_coverage", "accuracy": "lenient_accuracy"}
+    result = {}
+    for method in study.arrays:
+        for split in study.splits:
+            own = study.frontier(method, split)
+            best = None if own is None else peak(study.cells[split, "open"], own, v["accuracy"], v["metric"])
+            if best is not None:
+                result.setdefault(method, {})[split] = best
+    return result
+
+
+def analyze(cfg, prompts: list[dict], scores, metrics, audit: dict | None = None) -> dict:
+    """The report's numbers (``report.py`` formats them): tables, frontier, readings, peaks, checks,
+    verdict, and the audit's sensitivity readings when judgements are given."""
+    from .checks import all_checks
+    from .verdict import verdict
+
+    study = Study(cfg, prompts, scores.arrays, scores.temperatures)
+    per_temperature = tables(study, metrics)
+    result = {"temperatures": per_temperature, "frontier": frontier_table(per_temperature), "readings": {},
+              "peaks": peaks(study), "checks": {}, "verdict": None}
+    if cfg.verdict is not None:
+        result["readings"] = readings(study)
+        result["checks"] = all_checks(study, scores, result["readings"])
+        result["verdict"] = verdict(cfg, result["readings"], result["checks"])
+        if audit is not None:
+            judged = Study(cfg, prompts, audit["arrays"], scores.temperatures)
+            result["audit_readings"] = readings(judged)
     return result

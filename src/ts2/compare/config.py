@@ -14,24 +14,32 @@
     baseline: ce                      # every method is compared with this one (paired bootstrap)
     training: {learning_rate: 2.0e-5, num_train_epochs: 2, per_device_train_batch_size: 8}
     sampling: {n: 16, temperatures: [0.6, 1.0], base_temperatures: [1.0], top_k: 0, top_p: 0.9,
-               max_new_tokens: 12}
+               max_new_tokens: 12, max_temperature: 2.0, extend_step: 0.1}  # extend T (first seed
+                                      #   decides) while a method is above the lowest accuracy target
     prompting: {chat: true}           # fine-tuned models: chat template, "format" around the prompt,
     base_prompting: {chat: true}      #   extra "stop" strings; base_prompting: the same for the base
     seeds: [0]                        # each seed: its own training run (data order) and samples
     probe: {prompt: "...", position: first_match, match: '\\d', runs: 50, methods: [base, ce, ts2]}
     bootstrap: {resamples: 2000, seed: 0}
     verdict: {method: ts2, split: sft_categories, metric: lenient_coverage, accuracy: lenient_accuracy,
-              levels: [0.6, 1.0], delta: 0.02, accuracy_tolerance: 0.02, min_seeds: 3}
+              levels: {accuracy: [0.95, 0.90]}, band: [0.88, 0.97], primary: band, delta: 0.02,
+              accuracy_tolerance: 0.02, min_seeds: 3}
     checks: {temperature: 1.0, sft_share_rise: 0.3, simpson_drop: 0.1, entropy_drop: 0.5,
-             format_min_accuracy: 0.8, aa: true, positive_control: null}
+             format_min_accuracy: 0.8, aa: true, aa_max_rate: 0.1, spike_in: true, positive_control: null}
+    audit: {rule: "a real member of the category, spelling variants included", judged: audit.jsonl}
     runtime: {device: auto, dtype: auto, batch_tokens: 16384}
 
 The base model is always evaluated too, as method "base".  Unknown keys are an error.
 A method may set ``train_data`` (its own SFT file, e.g. a positive control), and a list as the
 value of a setting is a sweep: ``ts2: {loss: ts2, alpha: [0.1, 1.0]}`` becomes the methods
 ``ts2-alpha0.1`` and ``ts2-alpha1.0`` (several lists: every combination).
-``verdict.levels`` are temperatures of the grid at which the baseline's accuracy is the level the
-other methods are read at (``ts2.compare.analysis`` has the rule and the checks).
+``verdict.levels`` are accuracies (``{accuracy: [...]}``), or temperatures of the grid at which the
+baseline's accuracy is the level (``{temperature: [...]}``; a plain list is read so, as in protocol
+v2); ``verdict.band`` is an accuracy band [low, high] whose mean difference is the primary endpoint
+(``primary: band``, the default when a band is given; else ``levels``).  ``ts2.compare.verdict`` has
+the rule, ``ts2.compare.checks`` the checks.  ``audit.judged`` is the judged off-list file (see
+``ts2.compare.audit``), relative to the YAML file.  ``ts2 compare analyze`` reads the same file and
+needs neither base_model nor train_data.
 """
 
 from __future__ import annotations
@@ -43,15 +51,18 @@ from ..formats import DataError
 from ..generate import DEFAULT_BATCH_TOKENS
 
 SAMPLING_DEFAULTS = {"n": 16, "temperatures": [1.0], "base_temperatures": None, "top_k": 0, "top_p": 0.9,
-                     "max_new_tokens": 64, "stop": []}
+                     "max_new_tokens": 64, "stop": [], "max_temperature": None, "extend_step": 0.1}
 PROMPTING_DEFAULTS = {"chat": None, "format": "{prompt}", "stop": []}
 PROBE_DEFAULTS = {"prompt": None, "position": "next", "match": r"\d", "runs": 50, "methods": None, "valid": None,
                   "top_k": 10}
 VERDICT_DEFAULTS = {"method": "ts2", "split": "heldout_categories", "metric": "lenient_coverage",
-                    "accuracy": "lenient_accuracy", "levels": None, "delta": 0.02, "accuracy_tolerance": 0.02,
-                    "min_seeds": 3}
+                    "accuracy": "lenient_accuracy", "levels": None, "band": None, "primary": None, "delta": 0.02,
+                    "accuracy_tolerance": 0.02, "min_seeds": 3}
 CHECKS_DEFAULTS = {"split": None, "temperature": None, "sft_share_rise": 0.3, "simpson_drop": 0.1,
-                   "entropy_drop": 0.5, "format_min_accuracy": 0.8, "aa": True, "positive_control": None}
+                   "entropy_drop": 0.5, "format_min_accuracy": 0.8, "aa": True, "aa_max_rate": 0.1, "spike_in": True,
+                   "positive_control": None}
+AUDIT_DEFAULTS = {"rule": "a real answer to the prompt (a member of the category), spelling variants included",
+                  "judged": None}
 RUNTIME_DEFAULTS = {"device": "auto", "dtype": "auto", "batch_tokens": DEFAULT_BATCH_TOKENS}
 RESERVED_TRAIN_SETTINGS = ("model", "data", "output", "output_dir", "seed", "data_seed")
 METHOD_ONLY_SETTINGS = ("train_data",)  # read by ts2 compare, not passed to ts2 train as such
@@ -86,28 +97,34 @@ class CompareConfig:
     verdict: dict | None = None
     checks: dict | None = None
     runtime: dict = field(default_factory=lambda: dict(RUNTIME_DEFAULTS))
+    audit: dict = field(default_factory=lambda: dict(AUDIT_DEFAULTS))
 
     @classmethod
-    def from_dict(cls, raw: dict, root: Path | None = None) -> CompareConfig:
-        """Checked configuration; relative paths are resolved against ``root``."""
+    def from_dict(cls, raw: dict, root: Path | None = None, analysis: bool = False) -> CompareConfig:
+        """Checked configuration; relative paths are resolved against ``root``.  ``analysis``: for
+        ``ts2 compare analyze`` (samples from elsewhere): base_model and train_data may be left out,
+        and the methods' training settings are not checked."""
         if not isinstance(raw, dict):
             raise DataError(f"config: expected a mapping at the top level, got {type(raw).__name__}")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(raw) - known)
         if unknown:
             raise DataError(f"config: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-        missing = [k for k in ("name", "base_model", "train_data", "eval_prompts", "methods") if k not in raw]
+        required = ("name", "eval_prompts", "methods") if analysis else ("name", "base_model", "train_data",
+                                                                          "eval_prompts", "methods")
+        missing = [k for k in required if k not in raw]
         if missing:
             raise DataError(f"config: missing key(s) {', '.join(missing)}")
-        cfg = cls(**raw)
+        cfg = cls(**{"base_model": "", "train_data": "", **raw})
         root = Path(root or ".")
         for key in ("train_data", "eval_prompts"):
-            setattr(cfg, key, str((root / getattr(cfg, key)).resolve()))
+            if getattr(cfg, key):
+                setattr(cfg, key, str((root / getattr(cfg, key)).resolve()))
         cfg.methods = expand_sweeps(cfg.methods)
         for settings in cfg.methods.values():
             if isinstance(settings, dict) and "train_data" in settings:
                 settings["train_data"] = str((root / settings["train_data"]).resolve())
-        if not str(cfg.base_model).startswith("gguf:"):
+        if cfg.base_model and not str(cfg.base_model).startswith("gguf:"):
             cfg.base_model = str((root / cfg.base_model).resolve())
         cfg.sampling = _merge("sampling", SAMPLING_DEFAULTS, cfg.sampling)
         cfg.prompting = _merge("prompting", PROMPTING_DEFAULTS, cfg.prompting)
@@ -118,15 +135,18 @@ class CompareConfig:
             cfg.probe = _merge("probe", PROBE_DEFAULTS, cfg.probe)
         if cfg.verdict is not None:
             cfg.verdict = _merge("verdict", VERDICT_DEFAULTS, cfg.verdict)
-            if cfg.verdict["levels"] is None:  # one level: the baseline at the grid's temperature nearest 1
-                temps = cfg.sampling["temperatures"]
-                cfg.verdict["levels"] = [min(temps, key=lambda t: abs(t - 1.0))] if temps else []
+            cfg.verdict["levels"] = _levels(cfg.verdict["levels"], cfg.sampling["temperatures"])
+            if cfg.verdict["primary"] is None:
+                cfg.verdict["primary"] = "band" if cfg.verdict["band"] is not None else "levels"
         if cfg.checks is not None:
             cfg.checks = _merge("checks", CHECKS_DEFAULTS, cfg.checks)
-        cfg.check()
+        cfg.audit = _merge("audit", AUDIT_DEFAULTS, cfg.audit)
+        if cfg.audit["judged"] is not None:
+            cfg.audit["judged"] = str((root / cfg.audit["judged"]).resolve())
+        cfg.check(analysis)
         return cfg
 
-    def check(self) -> None:
+    def check(self, analysis: bool = False) -> None:
         if not isinstance(self.methods, dict) or not self.methods:
             raise DataError("config: methods must be a non-empty mapping of name -> ts2 train settings")
         if "base" in self.methods:
@@ -142,7 +162,7 @@ class CompareConfig:
         from ..losses import get_loss
         from ..training import split_settings
 
-        for name, settings in self.methods.items():
+        for name, settings in ({} if analysis else self.methods).items():
             settings = {k: v for k, v in settings.items() if k not in METHOD_ONLY_SETTINGS}
             try:  # every setting name and value is checked before anything runs
                 script, _ = split_settings({**self.training, **settings, "model": "m", "data": "d", "output": "o"})
@@ -157,6 +177,12 @@ class CompareConfig:
         temps = self.sampling["temperatures"]
         if not temps or not all(isinstance(t, (int, float)) and t > 0 for t in temps):
             raise DataError(f"config: sampling.temperatures must be positive numbers, got {temps!r}")
+        top, step = self.sampling["max_temperature"], self.sampling["extend_step"]
+        if top is not None and not (isinstance(top, (int, float)) and top > max(temps)):
+            raise DataError(f"config: sampling.max_temperature={top!r} must be above the highest temperature "
+                            f"{max(temps)}")
+        if not (isinstance(step, (int, float)) and step > 0):
+            raise DataError(f"config: sampling.extend_step must be a positive number, got {step!r}")
         base_temps = self.sampling["base_temperatures"]
         if base_temps is not None and (not base_temps or set(base_temps) - set(temps)):
             raise DataError(f"config: sampling.base_temperatures={base_temps!r} must be a non-empty subset of "
@@ -168,7 +194,7 @@ class CompareConfig:
             bad = sorted(set(self.probe["methods"] or []) - names)
             if bad:
                 raise DataError(f"config: probe.methods names unknown method(s) {', '.join(bad)}")
-        for name, settings in self.methods.items():
+        for name, settings in ({} if analysis else self.methods).items():
             data = settings.get("train_data")
             if data is not None and not Path(data).is_file():
                 raise DataError(f"config: methods.{name}.train_data: no such file {data}")
@@ -181,8 +207,12 @@ class CompareConfig:
             if control is not None and control not in self.methods:
                 raise DataError(f"config: checks.positive_control={control!r} is not one of the methods")
             t = self.checks["temperature"]
-            if t is not None and t not in temps:
-                raise DataError(f"config: checks.temperature={t!r} is not in sampling.temperatures {temps}")
+            if t is not None and t not in (base_temps or temps):
+                raise DataError(f"config: checks.temperature={t!r} is not a temperature the base is sampled at "
+                                f"{base_temps or temps}")
+            rate = self.checks["aa_max_rate"]
+            if not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+                raise DataError(f"config: checks.aa_max_rate must be a number in [0, 1), got {rate!r}")
         from ..generate import SamplingSettings
 
         for temperature in temps:
@@ -200,10 +230,21 @@ class CompareConfig:
             if v[key] not in OPEN_METRICS:
                 raise DataError(f"config: verdict.{key}={v[key]!r} is not a metric of open prompts "
                                 f"({', '.join(OPEN_METRICS)})")
-        bad = [t for t in v["levels"] if t not in temps]
-        if not v["levels"] or bad:
-            raise DataError(f"config: verdict.levels={v['levels']!r} must be temperatures of sampling.temperatures "
-                            f"{temps}")
+        levels = v["levels"]
+        if "temperature" in levels:
+            bad = [t for t in levels["temperature"] if t not in temps]
+            if bad:
+                raise DataError(f"config: verdict.levels.temperature={levels['temperature']!r} must be temperatures "
+                                f"of sampling.temperatures {temps}")
+        elif not all(isinstance(a, (int, float)) and 0 < a < 1 for a in levels["accuracy"]):
+            raise DataError(f"config: verdict.levels.accuracy={levels['accuracy']!r} must be accuracies in (0, 1)")
+        band = v["band"]
+        if band is not None and not (isinstance(band, list) and len(band) == 2
+                                     and all(isinstance(a, (int, float)) for a in band) and 0 < band[0] < band[1] < 1):
+            raise DataError(f"config: verdict.band={band!r} must be [low, high] accuracies with 0 < low < high < 1")
+        if v["primary"] not in ("band", "levels") or (v["primary"] == "band" and band is None):
+            raise DataError(f"config: verdict.primary={v['primary']!r} must be 'levels', or 'band' with verdict.band "
+                            "given")
         for key in ("delta", "accuracy_tolerance"):
             if not isinstance(v[key], (int, float)) or v[key] < 0:
                 raise DataError(f"config: verdict.{key} must be a number >= 0, got {v[key]!r}")
@@ -219,6 +260,20 @@ class CompareConfig:
         collapse reference, not a point of the frontier)."""
         base = self.sampling["base_temperatures"]
         return list(base) if method == "base" and base is not None else list(self.sampling["temperatures"])
+
+
+def _levels(levels, temps) -> dict:
+    """verdict.levels as {"accuracy": [...]} or {"temperature": [...]}; a list is temperatures (v2);
+    none given: the baseline's accuracy at the grid's temperature nearest 1."""
+    if levels is None:
+        return {"temperature": [min(temps, key=lambda t: abs(t - 1.0))] if temps else []}
+    if isinstance(levels, list):
+        levels = {"temperature": levels}
+    if not isinstance(levels, dict) or len(levels) != 1 or not set(levels) <= {"accuracy", "temperature"} \
+            or not isinstance(next(iter(levels.values())), list) or not next(iter(levels.values())):
+        raise DataError(f"config: verdict.levels={levels!r} must be {{accuracy: [...]}} or {{temperature: [...]}}, "
+                        "each a non-empty list")
+    return dict(levels)
 
 
 def _label(value) -> str:
@@ -250,7 +305,7 @@ def expand_sweeps(methods):
     return expanded
 
 
-def load_config(path) -> CompareConfig:
+def load_config(path, analysis: bool = False) -> CompareConfig:
     import yaml
 
     path = Path(path)
@@ -261,7 +316,7 @@ def load_config(path) -> CompareConfig:
     except yaml.YAMLError as exc:
         raise DataError(f"{path}: not valid YAML ({exc})") from exc
     try:
-        return CompareConfig.from_dict(raw, path.parent)
+        return CompareConfig.from_dict(raw, path.parent, analysis)
     except TypeError as exc:
         raise DataError(f"{path}: {exc}") from exc
 

@@ -19,13 +19,17 @@ def _pyplot():
 def plot_frontier(report: dict, path: Path) -> None:
     """Per split: lenient accuracy (x) against coverage and valid-answer diversity (y), one curve
     per method through its temperatures, 95% intervals as error bars on both axes; the verdict's
-    levels marked on the baseline's curve."""
+    accuracy levels as dotted lines and its band shaded (temperature levels: marked on the
+    baseline's curve)."""
     plt = _pyplot()
     accuracy = (report["settings"].get("verdict") or {}).get("accuracy", "lenient_accuracy")
     splits = sorted({sp for m in report["frontier"].values() for sp in m})
     fig, axes = plt.subplots(len(splits), len(FRONTIER_PANELS), figsize=(5.2 * len(FRONTIER_PANELS),
                                                                          4.0 * len(splits)), squeeze=False)
-    levels = (report["settings"].get("verdict") or {}).get("levels") or []
+    verdict = report["settings"].get("verdict") or {}
+    levels = (verdict.get("levels") or {}).get("temperature") or []
+    level_accuracies = (verdict.get("levels") or {}).get("accuracy") or []
+    band = verdict.get("band")
     baseline = report["settings"]["baseline"]
     for row, split in enumerate(splits):
         for col, (metric, label) in enumerate(FRONTIER_PANELS):
@@ -51,6 +55,10 @@ def plot_frontier(report: dict, path: Path) -> None:
                         if float(t) in levels:
                             ax.annotate(f"T {t}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7,
                                         color=line[0].get_color())
+            if band:
+                ax.axvspan(*band, color="0.85", alpha=0.5, lw=0, label=None)
+            for a in level_accuracies:
+                ax.axvline(a, color="0.5", lw=0.8, ls=":")
             ax.set_xlabel(accuracy.replace("_", " "))
             ax.set_ylabel(label)
             ax.set_title(f"{split}: {label}", fontsize=9)

@@ -1,17 +1,21 @@
 """The written report of a `ts2 compare` run: report.json, report.md, the console summary, figures.
 
-report.json:
-    methods  -> method -> split -> metric -> {"mean", "ci95", "prompts"}   (at the report temperature:
-                the first verdict level, else the first temperature)
-    vs_<baseline> -> method -> split -> metric -> {"diff", "ci95"}
+``build_report`` scores the samples and hands them to ``analysis.analyze``; everything below it only
+formats.  report.json (``"protocol": "ts2-compare-v3"``):
+    methods  -> method -> split -> metric -> {"mean", "ci95", "se", "df", "prompts"}   (at the report
+                temperature: the checks' temperature, else the verdict's first temperature level, else
+                the grid's temperature nearest 1)
+    vs_<baseline> -> method -> split -> metric -> {"diff", "ci95", ...}
     temperatures -> "T" -> {"methods", "vs_<baseline>"}                  (every temperature)
-    frontier -> method -> split -> "T" -> metric -> {"mean", "ci95"}
-    matched  -> method -> split -> "<baseline>@T<t>" -> {target_accuracy, metrics -> metric ->
-                {diff, ci95, value, baseline, unreachable_share}, best_accuracy_gap, accuracy_at_matched_*}
-    checks   -> name -> {value, threshold, passed, ...};  verdict -> {outcome, rule, failed_checks, numbers}
+    frontier -> method -> split -> "T" -> metric -> {"mean", "ci95", ...}
+    readings -> method -> split -> {"levels": name -> {target_accuracy, status, best_accuracy_gap,
+                metrics -> metric -> {estimate, ci95, se, df, value, baseline}}, "band": {...} or null}
+    peaks    -> method -> split -> {temperature, <metric>, <accuracy>}
+    checks   -> name -> {value, threshold, passed, available, ...};  verdict -> {outcome, rule, ...}
+    audit    -> {file, rule, judged, methods -> {distinct, samples, judged_valid, ...}, readings}
     timing, probe, settings (the whole configuration and versions), per_prompt -> "T" -> method -> id
-Every interval is a hierarchical paired bootstrap over seeds, categories and prompts
-(``ts2.compare.analysis``); the verdict follows from ``matched`` and ``checks`` by the stated rule.
+Every interval is the crossed seeds x categories t interval of ``ts2.metrics.intervals``; the
+verdict follows from ``readings`` and ``checks`` by the stated rule (``verdict.outcome_of``).
 """
 
 from __future__ import annotations
@@ -21,15 +25,17 @@ import math
 from pathlib import Path
 
 from ..formats import write_json_atomic, write_text_atomic
-from .analysis import Split, all_curves, frontier, matched, summarize
+from .analysis import analyze
+from .audit import audit_rows, read_judgements, summary, with_judged, write_audit
 from .scores import ALL_METRICS, per_prompt, score_arrays
-from .verdict import all_checks, verdict
 
 TABLE_METRICS = ("accuracy", "lenient_accuracy", "coverage", "lenient_coverage", "valid_simpson", "share_off_list",
                  "pass@1", "lenient_pass@1", "distinct_1", "self_bleu", "entropy")
 CONSOLE_METRICS = ("lenient_accuracy", "lenient_coverage", "valid_simpson", "accuracy", "pass@1", "lenient_pass@1")
 FRONTIER_COLUMNS = ("lenient_accuracy", "accuracy", "lenient_coverage", "valid_simpson", "valid_distinct@4",
                     "share_off_list")
+STATUS_TEXT = {"ok": "", "accuracy_cost": "accuracy cost", "grid_short": "grid too short (extend T)",
+               "baseline_unreadable": "the baseline does not reach it"}
 
 
 def _timing(cfg, out: Path) -> dict:
@@ -43,48 +49,64 @@ def _timing(cfg, out: Path) -> dict:
 
 
 def _versions() -> dict:
-    import torch
-    import transformers
+    import sys
+
+    import numpy
+    import scipy
 
     from .. import __version__
 
-    return {"ts2": __version__, "torch": torch.__version__, "transformers": transformers.__version__}
+    loaded = {name: sys.modules[name].__version__ for name in ("torch", "transformers") if name in sys.modules}
+    return {"ts2": __version__, "numpy": numpy.__version__, "scipy": scipy.__version__, **loaded}
 
 
-def report_temperature(cfg):
-    return cfg.verdict["levels"][0] if cfg.verdict is not None else cfg.sampling["temperatures"][0]
+def report_temperature(cfg, temperatures) -> float:
+    if cfg.checks is not None and cfg.checks["temperature"] is not None:
+        return float(cfg.checks["temperature"])
+    if cfg.verdict is not None and "temperature" in cfg.verdict["levels"]:
+        return float(cfg.verdict["levels"]["temperature"][0])
+    return min(temperatures, key=lambda t: abs(t - 1.0))
 
 
-def build_report(cfg, out: Path, prompts: list[dict]) -> dict:
+def build_report(cfg, prompts: list[dict], samples: Path, out: Path, temps_of: dict, positions: Path | None = None,
+                 extra_settings: dict | None = None, text_metrics: bool = True) -> dict:
+    """Score the sample files of every method in ``temps_of`` (method -> its temperatures), write the
+    off-list audit file into ``out``, and return the report."""
+    methods = [m for m in cfg.all_methods() if m in temps_of]
+    scores = score_arrays(methods, cfg.seeds, temps_of, samples, prompts, cfg.baseline, positions, text_metrics)
+    compared = [m for m in methods if m != "base"]
+    audit_file = write_audit(out, audit_rows(scores.off_list, prompts, compared, cfg.bootstrap["seed"]))
+    judged, judged_arrays = None, None
+    if cfg.audit["judged"] is not None:
+        judged = read_judgements(cfg.audit["judged"])
+        judged_arrays = {"arrays": score_arrays(methods, cfg.seeds, temps_of, samples, with_judged(prompts, judged),
+                                                cfg.baseline, positions, text_metrics=False).arrays}
+    numbers = analyze(cfg, prompts, scores, ALL_METRICS, judged_arrays)
     key = f"vs_{cfg.baseline}"
-    temps = cfg.sampling["temperatures"]
-    arrays = score_arrays(cfg, out, prompts)
-    splits = {name: Split(cfg, prompts, name) for name in sorted({r["split"] for r in prompts})}
-    curves = all_curves(arrays, splits)
-    by_temperature = {}
-    for t, temperature in enumerate(temps):
-        methods, versus = summarize(cfg, arrays, curves, splits, t, ALL_METRICS)
-        by_temperature[str(temperature)] = {"methods": methods, key: versus}
-    first = by_temperature[str(report_temperature(cfg))]
-    readings = matched(cfg, curves) if cfg.verdict is not None else {}
-    checks = all_checks(cfg, arrays, curves, prompts, readings)
+    by_temperature = {t: {"methods": b["methods"], key: b["vs"]} for t, b in numbers["temperatures"].items()}
+    temperature = report_temperature(cfg, scores.temperatures)
+    first = by_temperature.get(str(temperature)) or next(iter(by_temperature.values()))
     probe = {}
     for method in cfg.all_methods():
         path = out / "probe" / f"{method}.json"
         if path.is_file():
             probe[method] = json.loads(path.read_text())
     counts = {s: {"open": sum(r["split"] == s and r["kind"] == "open" for r in prompts),
-                  "closed": sum(r["split"] == s and r["kind"] == "closed" for r in prompts)} for s in splits}
+                  "closed": sum(r["split"] == s and r["kind"] == "closed" for r in prompts)}
+              for s in sorted({r["split"] for r in prompts})}
+    skipped = [f"{name}: {c['detail']}" for name, c in numbers["checks"].items() if not c.get("available", True)]
     return _finite({
-        "name": cfg.name, "protocol": "ts2-compare-v2", "temperature": report_temperature(cfg),
+        "name": cfg.name, "protocol": "ts2-compare-v3", "temperature": temperature,
         "methods": first["methods"], key: first[key],
-        "verdict": verdict(cfg, readings, checks), "checks": checks, "matched": readings,
-        "frontier": frontier(cfg, curves), "temperatures": by_temperature,
-        "timing": _timing(cfg, out), "probe": probe,
-        "settings": {**cfg.to_dict(), "prompts": counts,
-                     "train_examples": sum(1 for line in open(cfg.train_data) if line.strip()),
-                     "versions": _versions()},
-        "per_prompt": per_prompt(cfg, prompts, arrays),
+        "verdict": numbers["verdict"], "checks": numbers["checks"], "readings": numbers["readings"],
+        "peaks": numbers["peaks"], "frontier": numbers["frontier"], "temperatures": by_temperature,
+        "audit": {"file": audit_file.name, "rule": cfg.audit["rule"], "judged": cfg.audit["judged"],
+                  "methods": summary(scores.off_list, judged, compared),
+                  "readings": numbers.get("audit_readings")},
+        "skipped": skipped, "timing": _timing(cfg, out), "probe": probe,
+        "settings": {**cfg.to_dict(), "prompts": counts, "sampled_temperatures": temps_of,
+                     "versions": _versions(), **(extra_settings or {})},
+        "per_prompt": per_prompt(scores.temperatures, prompts, scores.arrays),
     })
 
 
@@ -127,45 +149,86 @@ def verdict_lines(report: dict) -> list[str]:
     if v["failed_checks"]:
         lines += [f"Failed checks: {', '.join(v['failed_checks'])} (the measured outcome before the checks was "
                   f"{v['outcome_before_checks']}).", ""]
+    if v.get("skipped_checks"):
+        lines += [f"Checks not available from what was given: {', '.join(v['skipped_checks'])}.", ""]
+    if v.get("endpoints"):
+        lines += ["Endpoints: " + "; ".join(f"{k}: {o.replace('_', ' ')}" for k, o in v["endpoints"].items()) + ".", ""]
     lines += [f"Rule (fixed before the run): {v['rule']}", ""]
     return lines
+
+
+def _check_value(c: dict) -> str:
+    value = c["value"]
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {x:.3f}" if x is not None else f"{k}: n/a" for k, x in value.items())
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _passed(c: dict) -> str:
+    return "n/a" if not c.get("available", True) else "yes" if c["passed"] else "**no**"
+
+
+def reading_rows(report: dict, metrics=("lenient_coverage", "valid_simpson")) -> list[list[str]]:
+    """[method, split, endpoint, target, status, *metric differences, best accuracy - target] rows."""
+    rows = []
+    for method, by_split in report["readings"].items():
+        for split, reading in by_split.items():
+            blocks = dict(reading["levels"])
+            if reading.get("band"):
+                blocks["band " + "-".join(f"{a:g}" for a in reading["band"]["band"])] = reading["band"]
+            for name, block in blocks.items():
+                target = f"{block['target_accuracy']:.3f}" if "target_accuracy" in block else "band"
+                rows.append([method, split, name, target, STATUS_TEXT.get(block["status"], str(block["status"])),
+                             *(cell(block["metrics"].get(m), "estimate") for m in metrics),
+                             cell(block["best_accuracy_gap"], "estimate")])
+    return rows
 
 
 def markdown(report: dict) -> str:
     key = next(k for k in report if k.startswith("vs_"))
     baseline = key.removeprefix("vs_")
     s = report["settings"]
+    data = f"{s['train_examples']} SFT examples; " if s.get("train_examples") is not None else ""
     lines = [f"# ts2 compare: {report['name']}", "",
-             f"Base model `{s['base_model']}`; {s['train_examples']} SFT examples; methods "
+             f"Base model `{s['base_model'] or 'n/a (samples analysed)'}`; {data}methods "
              f"{', '.join(s['methods'])}; seeds {s['seeds']}; n = {s['sampling']['n']} samples per prompt at T "
              f"{s['sampling']['temperatures']}, top-p {s['sampling']['top_p']}, top-k {s['sampling']['top_k']}. "
-             "Cells: mean [95% interval, hierarchical bootstrap over seeds, categories and prompts].", ""]
+             "Cells: estimate [95% t interval over seeds crossed with categories, Satterthwaite df]. "
+             f"Protocol {report['protocol']}.", ""]
     lines += verdict_lines(report)
     if report["checks"]:
-        lines += ["## Checks (baseline and base only)", ""]
-        rows = []
-        for name, c in report["checks"].items():
-            value = c["value"] if not isinstance(c["value"], float) else f"{c['value']:.3f}"
-            if isinstance(c["value"], dict):
-                value = ", ".join(f"{k}: {x:.3f}" if x is not None else f"{k}: n/a" for k, x in c["value"].items())
-            rows.append([name, str(value), str(c["threshold"]), "yes" if c["passed"] else "**no**", c["detail"]])
+        lines += ["## Checks", ""]
+        rows = [[name, _check_value(c), str(c["threshold"]), _passed(c), c["detail"]]
+                for name, c in report["checks"].items()]
         lines += _table(["check", "value", "threshold", "passed", "what"], rows) + [""]
-    if report["matched"]:
-        lines += ["## At matched accuracy", ""]
-    for method, by_split in report["matched"].items():
-        for split, levels in by_split.items():
-            rows = []
-            for level, block in levels.items():
-                m = block["metrics"]
-                extra = [k for k in block if k.startswith("accuracy_at_matched_")][0]
-                rows.append([method, split, level, f"{block['target_accuracy']:.3f}",
-                             *(cell(m[x], "diff") for x in ("lenient_coverage", "valid_simpson")),
-                             cell(block[extra], "diff"), cell(block["best_accuracy_gap"], "diff"),
-                             f"{m['lenient_coverage']['unreachable_share']:.2f}"
-                             if m["lenient_coverage"]["unreachable_share"] is not None else "n/a"])
-            lines += _table(["method", "split", "level", "target accuracy", f"lenient coverage - {baseline}",
-                             f"valid Gini-Simpson - {baseline}", "accuracy at matched coverage",
-                             "best accuracy - target", "unreachable share"], rows) + [""]
+    if report["readings"]:
+        lines += ["## At matched accuracy (difference to " + baseline + ")", ""]
+        lines += _table(["method", "split", "endpoint", "target accuracy", "status", "lenient coverage",
+                         "valid Gini-Simpson", "best accuracy - target"], reading_rows(report)) + [""]
+    if report.get("peaks"):
+        metric = (s.get("verdict") or {}).get("metric", "lenient_coverage")
+        accuracy = (s.get("verdict") or {}).get("accuracy", "lenient_accuracy")
+        lines += [f"## Peak {metric} over T", ""]
+        lines += _table(["method", "split", "T", metric, accuracy],
+                        [[m, sp, f"{p['temperature']:g}", cell(p[metric], "estimate"), cell(p[accuracy], "estimate")]
+                         for m, by in report["peaks"].items() for sp, p in by.items()]) + [""]
+    audit = report.get("audit") or {}
+    if audit.get("methods"):
+        lines += ["## Off-list answers (blind audit)", "",
+                  f"Every distinct off-list answer is in `{audit['file']}` (pooled, shuffled, no method names), to "
+                  f"be judged by the rule: {audit['rule']}. "
+                  + ("Judged file: `" + str(audit["judged"]) + "`." if audit["judged"] else "Not judged yet."), ""]
+        lines += _table(["method", "distinct off-list answers", "off-list samples", "judged valid (distinct)",
+                         "judged valid samples"],
+                        [[m, str(e["distinct"]), str(e["samples"]), str(e.get("judged_valid", "-")),
+                          str(e.get("judged_valid_samples", "-"))] for m, e in audit["methods"].items()]) + [""]
+        if audit.get("readings"):
+            lines += ["Sensitivity (not the verdict): the readings with judged-valid answers added to the lists.", ""]
+            lines += _table(["method", "split", "endpoint", "target accuracy", "status", "lenient coverage",
+                             "valid Gini-Simpson", "best accuracy - target"],
+                            reading_rows({"readings": audit["readings"]})) + [""]
+    if report.get("skipped"):
+        lines += ["Not computed from what was given: " + "; ".join(report["skipped"]) + ".", ""]
     for split in sorted({sp for m in report["frontier"].values() for sp in m}):
         cells = [(method, t, metrics) for method, by_split in report["frontier"].items()
                  for t, metrics in by_split.get(split, {}).items()]
@@ -175,7 +238,7 @@ def markdown(report: dict) -> str:
             lines += _table(["method", "T", *columns], [[m, t, *(cell(x.get(c)) for c in columns)]
                                                         for m, t, x in cells]) + [""]
     temperature = str(report["temperature"])
-    block = report["temperatures"][temperature]
+    block = report["temperatures"].get(temperature, {"methods": {}, key: {}})
     for split in sorted({sp for m in block["methods"].values() for sp in m}):
         columns = _present(TABLE_METRICS, [b.get(split) for b in block["methods"].values()])
         lines += [f"## T = {temperature}, {split}", ""]
@@ -201,7 +264,7 @@ def console_summary(report: dict) -> list:
 
     out = []
     temperature = str(report["temperature"])
-    block = report["temperatures"][temperature]
+    block = report["temperatures"].get(temperature, {"methods": {}})
     for split in sorted({sp for m in block["methods"].values() for sp in m}):
         columns = _present(CONSOLE_METRICS, [b.get(split) for b in block["methods"].values()])
         table = Table(title=f"{report['name']}: T = {temperature}, {split} (mean [95% interval])")
@@ -211,20 +274,19 @@ def console_summary(report: dict) -> list:
             table.add_row(method, *(cell(by_split.get(split, {}).get(c)) for c in columns))
         out.append(table)
     if report["checks"]:
-        table = Table(title="checks (baseline and base only)")
+        table = Table(title="checks")
         for header in ("check", "passed", "what"):
             table.add_column(header)
         for name, c in report["checks"].items():
-            table.add_row(name, "yes" if c["passed"] else "NO", c["detail"])
+            table.add_row(name, _passed(c).replace("**", ""), c["detail"])
         out.append(table)
-    for method, by_split in report["matched"].items():
-        table = Table(title=f"{method} at matched accuracy (difference to {report['settings']['baseline']})")
-        for header in ("split", "level", "target accuracy", "lenient coverage", "valid Gini-Simpson"):
+    if report["readings"]:
+        table = Table(title=f"at matched accuracy (difference to {report['settings']['baseline']})")
+        for header in ("method", "split", "endpoint", "target", "status", "lenient coverage", "valid Gini-Simpson",
+                       "best accuracy - target"):
             table.add_column(header)
-        for split, levels in by_split.items():
-            for level, block in levels.items():
-                table.add_row(split, level, f"{block['target_accuracy']:.3f}",
-                              *(cell(block["metrics"][x], "diff") for x in ("lenient_coverage", "valid_simpson")))
+        for row in reading_rows(report):
+            table.add_row(*row)
         out.append(table)
     v = report.get("verdict")
     if v is not None:

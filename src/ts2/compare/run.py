@@ -13,8 +13,10 @@ Layout of OUTPUT:
     positions/<method>-seed<s>.json  entropy / invalid mass at the answer position, per open prompt
     probe/<method>.json, probe.png   the probe panels
     runs/<method>-seed<s>.json       wall times of training and sampling
+    runs/<method>-temperatures.json  temperatures the grid was extended by (sampling.max_temperature)
     logs/<method>-seed<s>.log        what training printed
-    report.json, report.md, metrics.png
+    offlist_audit.jsonl              every distinct off-list answer, pooled and blind (``audit.py``)
+    report.json, report.md, frontier.png, metrics.png
 """
 
 from __future__ import annotations
@@ -128,14 +130,15 @@ class Compare:
         name = self.run_name(method, seed)
         cfg, prompting = self.config, self._prompting(method)
         sampling = cfg.sampling
-        temps = cfg.temperatures_of(method)
+        temps = self.temperatures(method)
         sample_paths = {t: self.out / "samples" / f"{name}-T{t}.jsonl" for t in temps}
+        extend = self._extension_pending(method, seed)
         position_path = self.out / "positions" / f"{name}.json"
         probe_path = self.out / "probe" / f"{method}.json"
         want_probe = (cfg.probe is not None and seed == cfg.seeds[0]
                       and method in (cfg.probe["methods"] or cfg.all_methods()))
         complete = all(self._samples_complete(p) for p in sample_paths.values()) and position_path.is_file() \
-            and (probe_path.is_file() or not want_probe)
+            and (probe_path.is_file() or not want_probe) and not extend
         if complete:
             return
         start = time.perf_counter()
@@ -151,9 +154,8 @@ class Compare:
         prompts = [Prompt(r["id"], None if "messages" in r else self._prompt_text(r, method), r.get("messages"), True)
                    for r in self.prompts]
         record = self._run_record(name).get("sample_seconds", {})
-        for temperature, path in sample_paths.items():
-            if self._samples_complete(path):
-                continue
+
+        def sample(temperature, path):
             settings = SamplingSettings(n=sampling["n"], temperature=float(temperature), top_k=sampling["top_k"],
                                         top_p=sampling["top_p"], max_new_tokens=sampling["max_new_tokens"],
                                         seed=seed, stop=[*sampling["stop"], *prompting["stop"]])
@@ -162,6 +164,12 @@ class Compare:
             record[key] = round(record.get(key, 0.0) + result.seconds, 2)  # summed over resumed parts
             self._update_record(name, sample_seconds=record, sample_tokens={**self._run_record(name).get(
                 "sample_tokens", {}), key: result.tokens})
+
+        for temperature, path in sample_paths.items():
+            if not self._samples_complete(path):
+                sample(temperature, path)
+        if extend:
+            self._extend(method, name, temps, sample)
         if want_probe and not probe_path.is_file():
             probe = NextTokenProbe(model_dir, model=sampler.model, tokenizer=sampler.tokenizer)
             p = cfg.probe
@@ -172,8 +180,52 @@ class Compare:
                 result = probe(text, p["valid"], p["top_k"], chat)
             write_json_atomic(probe_path, {**result, "method": method})
         self._measure("evaluate", time.perf_counter() - start)
-        del sampler
+        sampler = None  # let its memory go before the next model loads
         gc.collect()
+
+    # ---- temperatures beyond the grid (sampling.max_temperature) ------------------------------
+    def _extension_path(self, method: str) -> Path:
+        return self.out / "runs" / f"{method}-temperatures.json"
+
+    def temperatures(self, method: str) -> list:
+        """The configured temperatures, plus those the grid was extended by for this method."""
+        path = self._extension_path(method)
+        extra = json.loads(path.read_text())["extended"] if path.is_file() else []
+        return [*self.config.temperatures_of(method), *extra]
+
+    def _extension_pending(self, method: str, seed: int) -> bool:
+        """Whether the first seed of ``method`` still has to decide the grid's extension."""
+        cfg = self.config
+        return (cfg.sampling["max_temperature"] is not None and method != "base" and seed == cfg.seeds[0]
+                and cfg.verdict is not None and _lowest_target(cfg) is not None
+                and not self._extension_path(method).is_file())
+
+    def _extend(self, method: str, name: str, temps: list, sample) -> None:
+        """While the method is still more accurate than the lowest target at its highest temperature
+        (mean accuracy over the verdict split's open prompts, its first seed), sample one step
+        higher, up to sampling.max_temperature; every later seed uses the same temperatures."""
+        from ..metrics.answer_sets import prompt_scores
+        from .scores import read_samples
+
+        cfg = self.config
+        v, target = cfg.verdict, _lowest_target(cfg)
+        rows = [r for r in self.prompts if r["split"] == v["split"] and r["kind"] == "open"]
+        ids = {r["id"] for r in self.prompts}
+        extended, top = [], max(temps)
+        while True:
+            samples = read_samples(self.out / "samples" / f"{name}-T{top}.jsonl", ids)
+            accuracy = sum(prompt_scores(samples[r["id"]], r["valid"], "open")[v["accuracy"]]
+                           for r in rows) / len(rows)
+            step = round(top + cfg.sampling["extend_step"], 6)
+            if accuracy <= target or step > cfg.sampling["max_temperature"] + 1e-9:
+                break
+            self.log(f"{method}: {v['accuracy']} {accuracy:.3f} at T {top} is above the lowest target {target}: "
+                     f"sampling T {step}")
+            sample(step, self.out / "samples" / f"{name}-T{step}.jsonl")
+            extended.append(step)
+            top = step
+        write_json_atomic(self._extension_path(method), {"extended": extended, "accuracy_at_highest": accuracy,
+                                                         "lowest_target": target})
 
     def _samples_complete(self, path: Path) -> bool:
         if not path.is_file():
@@ -210,9 +262,19 @@ class Compare:
                 self.evaluate(method, seed, model_dir)
             self.stages_done += 1
         self.progress("writing the report", self.stages_done, self.stages_done, 0.0)
-        report = build_report(cfg, self.out, self.prompts)
+        temps = {method: self.temperatures(method) for method in cfg.all_methods()}
+        examples = sum(1 for line in open(cfg.train_data) if line.strip())
+        report = build_report(cfg, self.prompts, self.out / "samples", self.out, temps, self.out / "positions",
+                              {"train_examples": examples})
         write_report(self.out, report)
         return report
+
+
+def _lowest_target(cfg: CompareConfig) -> float | None:
+    """The lowest accuracy the verdict reads at (levels or band), or None for temperature levels."""
+    v = cfg.verdict
+    targets = [*v["levels"].get("accuracy", []), *(v["band"] or [])]
+    return min(targets) if targets else None
 
 
 def _runtime(cfg: CompareConfig):

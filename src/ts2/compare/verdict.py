@@ -1,133 +1,101 @@
-"""Checks that a comparison could see the effect, and the pre-registered verdict (rule and checks:
-see ``ts2.compare.analysis``).  Each check is {value, threshold, passed, ...the numbers it used}."""
+"""The verdict rule of `ts2 compare` (protocol v3), applied to the readings and the checks.
+
+On ``verdict.split``, metric ``verdict.metric``, (method - baseline) at matched
+``verdict.accuracy``; the primary endpoint is the band mean (``verdict.primary: band``) or every
+level (``levels``).  For one endpoint, with its 95% interval [lo, hi]:
+
+    accuracy_cost   the method's best accuracy is below the target by more than
+                    ``accuracy_tolerance``: that endpoint is not reproduced (an accuracy cost);
+    grid_short      the method is still more accurate than the target at its highest temperature:
+                    that endpoint cannot be read (extend the temperatures): inconclusive;
+    reproduced      lo > 0;
+    not_reproduced  hi < delta (an effect of delta or more is excluded);
+    inconclusive    otherwise.
+
+Band: the band's outcome.  Levels: reproduced if every level is, not reproduced if any level is,
+else inconclusive.  A failed check makes the verdict inconclusive (``failed_checks`` says which);
+a check that could not be computed from what was given (``available: false``) is listed in
+``skipped_checks`` and fails nothing.  With fewer seeds than ``min_seeds`` the verdict is labelled
+preliminary.  ``outcome_of(report)`` recomputes the outcome from report.json's own numbers.
+"""
 
 from __future__ import annotations
 
-import numpy as np
 
-from ..metrics.bootstrap import interval
-from .analysis import Split, matched_diff
-
-
-def _diff_entry(a, b, t: int) -> dict | None:
-    """mean(a) - mean(b) at grid index t, with its bootstrap interval (curves of one split: the same draw)."""
-    a_point, a_reps = a[0][t], a[1][:, t]
-    b_point, b_reps = b[0][t], b[1][:, t]
-    if np.isnan(a_point) or np.isnan(b_point):
-        return None
-    return {"diff": float(a_point - b_point), "ci95": interval(a_reps - b_reps),
-            "baseline_value": float(a_point), "base_value": float(b_point)}
-
-
-def collapse_checks(cfg, curves) -> dict:
-    c, v = cfg.checks, cfg.verdict
-    temps = cfg.sampling["temperatures"]
-    temperature = c["temperature"] if c["temperature"] is not None else max(v["levels"])
-    t = temps.index(temperature)
-    split = c["split"] or v["split"]
-    base, ce = curves["base"][split], curves[cfg.baseline][split]
-    checks = {}
-    for name, metric, sign, threshold in (("collapse_sft_share", "sft_share", +1, c["sft_share_rise"]),
-                                          ("collapse_valid_simpson", "valid_simpson", -1, c["simpson_drop"]),
-                                          ("collapse_entropy", "entropy", -1, c["entropy_drop"])):
-        entry = _diff_entry(ce[metric], base[metric], t)
-        where = f"{cfg.baseline} - base, {split}, T {temperature}"
-        if entry is None:
-            checks[name] = {"value": None, "threshold": sign * threshold, "passed": False,
-                            "detail": f"{metric} undefined for {cfg.baseline} or base on {split}"}
-            continue
-        lo, hi = entry["ci95"]
-        clear = (lo is not None and lo > 0) if sign > 0 else (hi is not None and hi < 0)
-        passed = bool(sign * entry["diff"] >= threshold and clear)
-        checks[name] = {"value": entry["diff"], "threshold": sign * threshold, "passed": passed, **entry,
-                        "detail": f"{metric}: {where}; passes if {'>=' if sign > 0 else '<='} {sign * threshold:g} "
-                                  f"and the interval excludes 0"}
-    lowest = min(v["levels"])
-    point, reps = ce[v["accuracy"]][0][temps.index(lowest)], ce[v["accuracy"]][1][:, temps.index(lowest)]
-    checks["format_learned"] = {"value": float(point), "threshold": c["format_min_accuracy"],
-                                "passed": bool(point >= c["format_min_accuracy"]), "ci95": interval(reps),
-                                "detail": f"{v['accuracy']} of {cfg.baseline} at T {lowest} on {split}"}
-    return checks
+def endpoint_outcome(block: dict, metric: str, delta: float) -> str:
+    """The outcome of one level or band reading (see the module docstring)."""
+    status = block.get("status")
+    if status == "accuracy_cost":
+        return "not_reproduced"
+    if status in ("grid_short", "baseline_unreadable", None):
+        return "inconclusive"
+    reading = block["metrics"].get(metric) or {}  # None: the metric is undefined for a method
+    lo, hi = reading.get("ci95") or (None, None)
+    if lo is None or hi is None:
+        return "inconclusive"
+    return "reproduced" if lo > 0 else "not_reproduced" if hi < delta else "inconclusive"
 
 
-def aa_check(cfg, arrays, prompts) -> dict:
-    """Two seeds of the baseline compared as if they were two methods."""
-    v, temps = cfg.verdict, cfg.sampling["temperatures"]
-    if len(cfg.seeds) < 2:
-        return {"value": None, "threshold": "interval covers 0", "passed": False,
-                "detail": "needs at least two seeds"}
-    split = Split(cfg, prompts, v["split"], n_seeds=1)
-    table = arrays[cfg.baseline]
-    a = [split.curve(table[v["accuracy"]], slice(0, 1)), split.curve(table[v["metric"]], slice(0, 1))]
-    b = [split.curve(table[v["accuracy"]], slice(1, 2)), split.curve(table[v["metric"]], slice(1, 2))]
-    levels, passed = {}, True
-    for temperature in v["levels"]:
-        level = temps.index(temperature)
-        d = matched_diff(temps, level, b[0], b[1], a[0], a[1], v["accuracy_tolerance"])
-        lo, hi = d["ci95"]
-        covers = (lo is None or lo <= 0) and (hi is not None and hi >= 0)
-        passed &= covers
-        levels[f"T{temperature}"] = d
-    return {"value": {k: d["diff"] for k, d in levels.items()}, "threshold": "interval covers 0 at every level",
-            "passed": bool(passed), "levels": levels,
-            "detail": f"{cfg.baseline} seed {cfg.seeds[1]} vs seed {cfg.seeds[0]}, {v['metric']} at matched "
-                      f"{v['accuracy']}, {v['split']}"}
+def primary_endpoints(reading: dict, primary: str) -> dict:
+    """name -> reading block of the primary endpoint(s)."""
+    if primary == "band":
+        return {"band": reading["band"]}
+    return dict(reading["levels"])
 
 
-def positive_control_check(cfg, matched: dict) -> dict:
-    v, control = cfg.verdict, cfg.checks["positive_control"]
-    readings = {k: b["metrics"][v["metric"]] for k, b in matched[control][v["split"]].items()}
-    passed = all(r["ci95"][0] is not None and r["ci95"][0] > 0 for r in readings.values())
-    return {"value": {k: r["diff"] for k, r in readings.items()}, "threshold": "interval above 0 at every level",
-            "passed": bool(passed), "levels": readings,
-            "detail": f"{control} - {cfg.baseline}: {v['metric']} at matched {v['accuracy']}, {v['split']}"}
+def combine(outcomes) -> str:
+    outcomes = list(outcomes)
+    if outcomes and all(o == "reproduced" for o in outcomes):
+        return "reproduced"
+    return "not_reproduced" if "not_reproduced" in outcomes else "inconclusive"
 
 
-def all_checks(cfg, arrays, curves, prompts, matched: dict) -> dict:
-    if cfg.checks is None:
-        return {}
-    checks = collapse_checks(cfg, curves)
-    if cfg.checks["aa"]:
-        checks["aa"] = aa_check(cfg, arrays, prompts)
-    if cfg.checks["positive_control"] is not None:
-        checks["positive_control"] = positive_control_check(cfg, matched)
-    return checks
+def primary_outcome(reading: dict, v: dict) -> tuple[str, dict]:
+    """(outcome, endpoint -> outcome) of one method's readings on the verdict split."""
+    parts = {name: endpoint_outcome(block, v["metric"], v["delta"])
+             for name, block in primary_endpoints(reading, v["primary"]).items()}
+    return combine(parts.values()), parts
 
 
 def rule_text(cfg) -> str:
     v = cfg.verdict
-    levels = ", ".join(f"T {t}" for t in v["levels"])
-    return (f"On {v['split']}, read {v['method']} at the {v['accuracy']} that {cfg.baseline} has at {levels} "
-            f"(monotone interpolation over the temperature grid; within {v['accuracy_tolerance']} of it at best) and "
-            f"compare {v['metric']} there with {cfg.baseline}'s, read by the same rule at that accuracy "
-            f"(hierarchical paired bootstrap, 95%). "
-            f"reproduced: the interval is above 0 at every level; not_reproduced: at some level its upper "
-            f"bound is below delta = {v['delta']}, or {v['method']}'s best {v['accuracy']} on the grid is "
-            f"below the level by more than {v['accuracy_tolerance']} with its whole interval; inconclusive: "
-            f"otherwise, or if any check failed.")
+    spec = v["levels"]
+    levels = (", ".join(f"{a:g}" for a in spec["accuracy"]) + f" {v['accuracy']}" if "accuracy" in spec else
+              "the " + v["accuracy"] + f" {cfg.baseline} has at " + ", ".join(f"T {t:g}" for t in spec["temperature"]))
+    band = f"the band {v['accuracy']} {v['band'][0]:g}-{v['band'][1]:g}" if v["band"] else None
+    primary = (f"primary endpoint: the mean over {band} of the difference" if v["primary"] == "band"
+               else f"primary endpoint: the difference at every level ({levels})")
+    return (f"On {v['split']}, compare {v['method']} with {cfg.baseline} in {v['metric']} at matched {v['accuracy']} "
+            f"(each method read where its own non-increasing accuracy curve over T meets the target; levels: "
+            f"{levels}{'; ' + band if band else ''}); {primary}; 95% t interval over seeds crossed with categories "
+            f"(Satterthwaite df). reproduced: lower bound > 0; not_reproduced: upper bound < delta = {v['delta']}, or "
+            f"an accuracy cost (the method's best accuracy below the target by more than {v['accuracy_tolerance']}); "
+            f"inconclusive: otherwise, where the method's temperatures do not reach the target, or if a check failed.")
 
 
-def verdict(cfg, matched: dict, checks: dict) -> dict | None:
-    if cfg.verdict is None:
-        return None
+def verdict(cfg, readings: dict, checks: dict) -> dict:
     v = cfg.verdict
-    readings = matched.get(v["method"], {}).get(v["split"])
-    if not readings:
-        return {"outcome": "inconclusive", "rule": rule_text(cfg), "failed_checks": [],
-                "reason": f"no open prompts in split {v['split']!r}", "numbers": {}}
-    numbers, above, excluded = {}, [], []
-    for level, block in readings.items():
-        reading = block["metrics"][v["metric"]]
-        gap = block["best_accuracy_gap"]
-        lo, hi = reading["ci95"]
-        above.append(lo is not None and lo > 0)
-        out_of_reach = gap["ci95"][1] is not None and gap["ci95"][1] < -v["accuracy_tolerance"]
-        excluded.append((hi is not None and hi < v["delta"]) or out_of_reach)
-        numbers[level] = {"target_accuracy": block["target_accuracy"], v["metric"]: reading,
-                          "best_accuracy_gap": gap, "accuracy_out_of_reach": out_of_reach}
-    measured = "reproduced" if all(above) else "not_reproduced" if any(excluded) else "inconclusive"
-    failed = sorted(name for name, check in checks.items() if not check["passed"])
+    reading = readings.get(v["method"], {}).get(v["split"])
+    failed = sorted(name for name, check in checks.items() if check.get("available", True) and not check["passed"])
+    skipped = sorted(name for name, check in checks.items() if not check.get("available", True))
+    if not reading:
+        return {"outcome": "inconclusive", "outcome_before_checks": "inconclusive", "rule": rule_text(cfg),
+                "failed_checks": failed, "skipped_checks": skipped, "endpoints": {},
+                "reason": f"no open prompts of {v['method']} in split {v['split']!r}",
+                "preliminary": len(cfg.seeds) < v["min_seeds"], "reproduced": False}
+    measured, parts = primary_outcome(reading, v)
     return {"outcome": "inconclusive" if failed else measured, "outcome_before_checks": measured,
-            "rule": rule_text(cfg), "failed_checks": failed, "numbers": numbers,
-            "preliminary": len(cfg.seeds) < v["min_seeds"],
-            "reproduced": (measured == "reproduced" and not failed)}
+            "rule": rule_text(cfg), "primary": v["primary"], "endpoints": parts, "failed_checks": failed,
+            "skipped_checks": skipped, "preliminary": len(cfg.seeds) < v["min_seeds"],
+            "reproduced": measured == "reproduced" and not failed}
+
+
+def outcome_of(report: dict) -> str:
+    """The verdict's outcome recomputed from report.json alone (its readings, checks and settings)."""
+    v = report["settings"]["verdict"]
+    reading = report["readings"].get(v["method"], {}).get(v["split"])
+    if not reading:
+        return "inconclusive"
+    measured, _ = primary_outcome(reading, v)
+    failed = [n for n, c in report["checks"].items() if c.get("available", True) and not c["passed"]]
+    return "inconclusive" if failed else measured

@@ -96,6 +96,11 @@ def _reduce(text: str) -> str:
         current = step
 
 
+def noun_phrase(response: str) -> str:
+    """The normalised short answer a response gives (``_reduce``): what an off-list audit judges."""
+    return normalize(_reduce(response))
+
+
 def classify(response: str, key: dict[str, str]) -> tuple[str, str | None]:
     """(class, answer): the class of ``response`` (see the module docstring) and, for valid and
     format responses, the answer it gives (first spelling, normalised)."""
@@ -106,7 +111,7 @@ def classify(response: str, key: dict[str, str]) -> tuple[str, str | None]:
     for candidate in candidates:
         if normalize(candidate) in key:
             return "format", key[normalize(candidate)]
-    reduced = normalize(_reduce(response))
+    reduced = noun_phrase(response)
     words = reduced.split()
     if 1 <= len(words) <= 3 and re.fullmatch(r"[^\W\d_]+(?:[ '\-][^\W\d_]+)*", reduced) \
             and not NOT_A_NOUN_PHRASE & set(words):
@@ -177,24 +182,46 @@ def prompt_scores(responses: list[str], valid, kind: str, sft_answers=None, extr
     key = answer_key(valid)
     if not key:
         raise ValueError("no valid answers to score against")
-    labelled = [classify(r, key) for r in responses]
-    classes = [c for c, _ in labelled]
     if kind == "closed":
+        classes = [classify(r, key)[0] for r in responses]
         return {"pass@1": fmean(c == "valid" for c in classes),
                 "lenient_pass@1": fmean(c in ("valid", "format") for c in classes)}
     if kind != "open":
         raise ValueError(f"kind must be open or closed, got kind={kind!r}")
+    return open_scores(responses, key, sft_answers)[0]
+
+
+def open_scores(responses: list[str], key: dict[str, str], sft_answers=None, text: bool = True) -> tuple[dict, list]:
+    """(scores, labels) of an open prompt: ``prompt_scores``' open scores and each response's
+    (class, answer) label (``classify``), for callers that rescore edited labels.  ``text=False``
+    leaves out the text-diversity scores (distinct-n, self-BLEU: most of the time on many samples)."""
+    labelled = [classify(r, key) for r in responses]
+    scores = answer_scores(labelled, len(set(key.values())), sft_targets(key, sft_answers))
+    if text:
+        texts = [r.strip() for r in responses]
+        scores.update(distinct_1=distinct_n(texts, 1), distinct_2=distinct_n(texts, 2), self_bleu=self_bleu(texts))
+    return scores, labelled
+
+
+def sft_targets(key: dict[str, str], sft_answers) -> set[str] | None:
+    """The answers (normalised first spellings) that SFT taught, or None when not given."""
+    if sft_answers is None:
+        return None
+    return {key.get(normalize(a), normalize(a)) for a in sft_answers}
+
+
+def answer_scores(labelled: list[tuple[str, str | None]], listed: int, sft: set[str] | None = None) -> dict:
+    """The answer-level scores of an open prompt from its responses' (class, answer) labels
+    (``classify``) and the number of distinct listed answers (see ``prompt_scores``)."""
+    n = len(labelled)
+    classes = [c for c, _ in labelled]
     lenient = [a for c, a in labelled if a is not None]
     strict = {a for c, a in labelled if c == "valid"}
-    denominator = min(len(responses), len(set(key.values())))
-    texts = [r.strip() for r in responses]
-    scores = {"accuracy": fmean(c == "valid" for c in classes),
-              "lenient_accuracy": len(lenient) / len(responses),
+    denominator = min(n, listed)
+    scores = {"accuracy": fmean(c == "valid" for c in classes), "lenient_accuracy": len(lenient) / n,
               **{f"share_{c}": fmean(x == c for x in classes) for c in CLASSES[1:]},
               "coverage": len(strict) / denominator, "lenient_coverage": len(set(lenient)) / denominator,
-              "valid_simpson": gini_simpson(lenient), f"valid_distinct@{RAREFY_M}": rarefied_distinct(lenient),
-              "distinct_1": distinct_n(texts, 1), "distinct_2": distinct_n(texts, 2), "self_bleu": self_bleu(texts)}
-    if sft_answers is not None:
-        targets = {key.get(normalize(a), normalize(a)) for a in sft_answers}
-        scores["sft_share"] = fmean(a in targets for a in lenient) if lenient else None
+              "valid_simpson": gini_simpson(lenient), f"valid_distinct@{RAREFY_M}": rarefied_distinct(lenient)}
+    if sft is not None:
+        scores["sft_share"] = fmean(a in sft for a in lenient) if lenient else None
     return scores

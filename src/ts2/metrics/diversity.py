@@ -10,6 +10,7 @@ embedding diversity: 1 - mean pairwise cosine similarity of sentence embeddings,
 
 from __future__ import annotations
 
+from collections import Counter
 from itertools import combinations
 from statistics import fmean
 
@@ -38,9 +39,15 @@ def self_bleu(responses: list[str]) -> float | None:
     if len(responses) < 2:
         return None
     bleu = sacrebleu.BLEU(effective_order=True)
-    scores = [bleu.sentence_score(hyp, responses[:i] + responses[i + 1 :]).score
-              for i, hyp in enumerate(responses)]
-    return fmean(scores)
+    # A response's score depends on its text and on the multiset of the others (sentence BLEU takes
+    # the max n-gram counts and the closest length over the references, whatever their order), so
+    # repeated responses are scored once: a collapsed prompt's 16 samples may hold 3 distinct texts.
+    counts = Counter(responses)
+    total = 0.0
+    for hyp, count in counts.items():
+        i = responses.index(hyp)
+        total += count * bleu.sentence_score(hyp, responses[:i] + responses[i + 1 :]).score
+    return total / len(responses)
 
 
 def embedding_diversity(embeddings) -> float | None:

@@ -1,0 +1,69 @@
+"""The spike-in positive control: the baseline's own samples with a known diversity gain planted.
+
+In every (seed, temperature) sample set of the baseline, on the open prompts of the verdict split,
+repeated answers (the second and later samples of an answer) are given unused answers from the
+prompt's list, chosen at random, until the mean coverage over the split has risen by ``size``.
+A replaced sample keeps its class (valid stays valid, format stays format), so accuracy is
+identical, sample for sample.  Slots are drawn at random over the whole split, so prompts with
+more repeats receive more.  With fewer repeats than the size needs (a very diverse sample set)
+the gain falls short, and ``achieved`` says by how much.
+
+The control's seed s is made from the baseline's seed s + 1 (mod S): read against the baseline it
+then carries the baseline's whole seed-to-seed variation, as an independently trained method would,
+instead of being paired with the very samples it was made from (which would make it pass at any
+size the sampling noise allows).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..metrics.answer_sets import answer_key, answer_scores, sft_targets
+
+
+def spike_table(baseline: dict, labels: dict, prompts: list[dict], index, size: float, metric: str,
+                seed: int = 0) -> tuple[dict, dict]:
+    """(metric -> [S, P, T] arrays of the control, "T" -> mean achieved gain over seeds).
+
+    ``baseline``: the baseline's score arrays; ``labels``: (seed index, T index) -> prompt index ->
+    [(class, answer)] (``Scores.labels``); ``index``: the prompts to spike (open, verdict split)."""
+    n_seeds = next(iter(baseline.values())).shape[0]
+    rotate = [(s + 1) % n_seeds for s in range(n_seeds)]
+    table = {m: v[rotate].copy() for m, v in baseline.items()}
+    rng = np.random.default_rng(seed)
+    keys = {p: answer_key(prompts[p]["valid"]) for p in index}
+    achieved: dict[int, list[float]] = {}
+    for (s, t), by_prompt in sorted(labels.items()):
+        target = (rotate.index(s), t)  # the control's seed whose samples these are
+        slots, unused, denominators, edited = [], {}, {}, {}
+        for p in index:
+            labelled = list(by_prompt[p])
+            edited[p] = labelled
+            listed = set(keys[p].values())
+            denominators[p] = min(len(labelled), len(listed))
+            unused[p] = sorted(listed - {a for _, a in labelled if a is not None})
+            seen = set()
+            for i, (kind, answer) in enumerate(labelled):
+                if answer is None:
+                    continue
+                if answer in seen and (metric != "coverage" or kind == "valid"):
+                    slots.append((p, i))
+                seen.add(answer)
+        gain, order = 0.0, rng.permutation(len(slots))
+        for j in order:
+            if gain >= size - 1e-12:
+                break
+            p, i = slots[j]
+            if not unused[p]:
+                continue
+            kind, _ = edited[p][i]
+            edited[p][i] = (kind, unused[p].pop(int(rng.integers(len(unused[p])))))
+            gain += 1.0 / denominators[p] / len(index)
+        achieved.setdefault(t, []).append(gain)
+        for p in index:
+            values = answer_scores(edited[p], len(set(keys[p].values())),
+                                   sft_targets(keys[p], prompts[p].get("sft_answers")))
+            for m, value in values.items():
+                if m in table:
+                    table[m][target[0], p, target[1]] = np.nan if value is None else value
+    return table, {t: float(np.mean(g)) for t, g in achieved.items()}
