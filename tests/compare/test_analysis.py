@@ -130,3 +130,20 @@ def test_aa_check_passes_on_one_process_and_fails_on_a_reading_that_favours_the_
     monkeypatch.setattr("ts2.compare.analysis.compare_frontiers", favouring)
     biased = aa_check(Study(study.cfg, study.prompts, study.arrays, study.temperatures))
     assert not biased["passed"] and biased["value"] > 0.5
+
+
+def test_a_small_version_of_the_committed_simulation():
+    """benchmarks/compare_sim.py in small: 3 seeds with a seed effect, 40 planted comparisons of the
+    baseline with itself (its own runs) and with itself at 1.3 T.  Both truths are 0: the band
+    intervals must cover it (nominal 95%; with 40 runs, at least 34, which a 2x too narrow interval
+    (~66%) fails), and the readings must not be biased by more than delta / 4 on average."""
+    covered, estimates = {"same": 0, "hot": 0}, {"same": [], "hot": []}
+    for rep in range(40):
+        study = _study({"baseline": {}, "same": {}, "hot": {"temperature_factor": 1.3}}, seeds=3,
+                       seed_effect=0.01, rep=100 + rep, verdict_settings={"method": "same"})
+        for method in covered:
+            band = read_method(study, method, SPLIT)["band"]["metrics"]["lenient_coverage"]
+            covered[method] += band["ci95"][0] <= 0 <= band["ci95"][1]
+            estimates[method].append(band["estimate"])
+    assert all(c >= 34 for c in covered.values()), covered
+    assert all(abs(np.mean(e)) < 0.005 for e in estimates.values()), {m: np.mean(e) for m, e in estimates.items()}

@@ -96,7 +96,8 @@ def test_the_spike_keeps_accuracy_and_adds_coverage(gain):
     root, _ = gain
     prompts = read_eval_prompts(root / "eval.jsonl")
     temps = discover_temperatures(root / "samples", ["baseline"], [0, 1, 2, 3, 4], {})
-    scores = score_arrays(["baseline"], [0, 1, 2, 3, 4], temps, root / "samples", prompts, "baseline", text_metrics=False)
+    scores = score_arrays(["baseline"], [0, 1, 2, 3, 4], temps, root / "samples", prompts, "baseline",
+                          text_metrics=False)
     base = scores.arrays["baseline"]
     table, achieved = spike_table(base, scores.labels, prompts, np.arange(len(prompts)), 0.03, "lenient_coverage")
     rotated = {m: v[[1, 2, 3, 4, 0]] for m, v in base.items()}  # the control's seed s is the baseline's s + 1
@@ -116,7 +117,8 @@ def test_block_scores_match_the_answer_set_metrics():
     for p in range(300):
         valid = [int(x) for x in outcomes[p] if x >= 0]
         assert scores["lenient_coverage"][p] == pytest.approx(len(set(valid)) / min(16, sizes[p]))
-        for metric, reference in (("valid_simpson", gini_simpson(valid)), ("valid_distinct@4", rarefied_distinct(valid))):
+        references = (("valid_simpson", gini_simpson(valid)), ("valid_distinct@4", rarefied_distinct(valid)))
+        for metric, reference in references:
             assert np.isnan(scores[metric][p]) if reference is None else scores[metric][p] == pytest.approx(reference)
 
 

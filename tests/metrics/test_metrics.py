@@ -90,3 +90,13 @@ def test_reward_report_and_win_rate():
     assert win_rate([[2.0], [-1.0]], [[0.0], [0.0]], 1) == pytest.approx(
         (math.exp(2) / (math.exp(2) + 1) + math.exp(-1) / (math.exp(-1) + 1)) / 2)
     assert report["excellent_rate@1"] == 0.5 and report["excellent_rate@4"] == 1.0
+
+
+def test_self_bleu_with_repeated_responses_matches_scoring_each_one():
+    """Repeated responses are scored once (their references are the same multiset); the mean must
+    equal sentence BLEU of every response against all the others, computed one by one."""
+    responses = ["the cat sat", "the cat sat", "a dog ran far away", "the cat sat", "a dog", "a dog ran far away"]
+    bleu = sacrebleu.BLEU(effective_order=True)
+    expected = np.mean([bleu.sentence_score(r, responses[:i] + responses[i + 1:]).score
+                        for i, r in enumerate(responses)])
+    assert self_bleu(responses) == pytest.approx(expected)

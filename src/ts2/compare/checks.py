@@ -16,7 +16,8 @@ fails nothing.
                     more; with fewer, if none does);
     spike_in        the spike-in control (``spike.py``) at size delta must come out reproduced;
                     if it does not, the smallest size that does (bisection) is the effect this run
-                    could have seen;
+                    could have seen; (t_0.975 + t_0.8) x se on the reading's df is reported beside
+                    it (the effect seen with 80% power);
     positive_control  a named method (a real control) must come out reproduced.
 """
 
@@ -149,6 +150,13 @@ def aa_check(study) -> dict:
                       f"{v['split']}: {excluded} of {len(pairs)} intervals exclude 0"}
 
 
+def _detectable(reading: dict) -> float:
+    """The effect a two-sided 95% t test on this reading's se and df detects with 80% power."""
+    from scipy.stats import t
+
+    return float((t.ppf(0.975, reading["df"]) + t.ppf(0.8, reading["df"])) * reading["se"])
+
+
 def spike_check(study, scores) -> dict:
     from .analysis import read_method
 
@@ -172,9 +180,9 @@ def spike_check(study, scores) -> dict:
              "achieved_gain": {str(study.temperatures[t]): g for t, g in sorted(achieved.items())},
              "detail": f"{cfg.baseline}'s samples (seeds rotated by one) with repeated answers replaced by unused "
                        f"listed ones: +{v['delta']} {metric} at identical accuracy, {v['split']}"}
-    ses = [e.get("se") for e in endpoints.values() if e.get("se") is not None]
-    if ses:
-        check["detectable_at_80_percent_power"] = float((1.96 + 0.84) * max(ses))
+    detectable = [_detectable(e) for e in endpoints.values() if e.get("se") is not None]
+    if detectable:
+        check["detectable_at_80_percent_power"] = max(detectable)
     if outcome != "reproduced":
         lo, hi, found = v["delta"], SPIKE_MAX, None
         if attempt(hi)[0] == "reproduced":
