@@ -224,8 +224,9 @@ def _add_tasks_parser(sub) -> argparse.ArgumentParser:
     tasks.add_argument("--rows", help="also write one JSON line per question: responses, answers, gold, votes")
     tasks.add_argument("--write_prompts", metavar="FILE",
                        help="instead of evaluating: write the questions as `ts2 compare` eval_prompts (JSONL)")
-    tasks.add_argument("--depths", type=_ints, default=list(DEPTHS), help="sample counts voted over "
-                                                                          "(default 1,4,8,16,32)")
+    tasks.add_argument("--depths", type=_ints, default=None,
+                       help=f"sample counts voted over (default: {','.join(map(str, DEPTHS))} up to the samples "
+                            "each question has, and that number)")
     tasks.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples over questions")
     for name, value in SAMPLING.items():
         tasks.add_argument(f"--{name}", type=type(value), default=value, help=f"(default {value}, the authors')")

@@ -84,8 +84,11 @@ def _match(questions: list[TaskQuestion], rows: list[dict], path) -> list[dict]:
 
 def eval_task(task: str, data=None, input=None, model=None, generations=None, rows_path=None, split=None,
               limit: int | None = None, shuffle_seed: int | None = None, sampling=None, runtime=None,
-              depths=DEPTHS, protocol: str = "ts2", resamples: int = 2000, progress: bool = True) -> dict:
+              depths=None, protocol: str = "ts2", resamples: int = 2000, progress: bool = True) -> dict:
     """Sample (``model``) or read (``input``) responses to a task's questions and score them.
+
+    ``depths``: the sample counts voted over; None: ``default_depths`` of the fewest samples any
+    question has (an explicit depth above that is an error).
 
     Returns the report of ``ts2.metrics.openllm.task_report`` with ``task``, ``protocol`` and
     ``settings``; ``rows_path`` also gets one JSON line per question (responses, extracted
@@ -101,7 +104,7 @@ def eval_task(task: str, data=None, input=None, model=None, generations=None, ro
         raise ValueError(f"--resamples must be >= 1, got {resamples}")
     if data is None and (shuffle_seed is not None or split is not None):
         raise ValueError("--shuffle_choices and --split apply to --data, which was not given")
-    depths = sorted(set(depths))
+    depths = None if depths is None else sorted(set(depths))
     sampling = sampling or SamplingSettings(**SAMPLING)
     runtime = runtime or Runtime()
     if model is not None:
@@ -109,7 +112,7 @@ def eval_task(task: str, data=None, input=None, model=None, generations=None, ro
             raise ValueError("--model needs the task's questions: --data PATH")
         if generations is None:
             raise ValueError("--model needs a --generations file for the samples (rerun to resume)")
-        if max(depths) > sampling.n:
+        if depths is not None and max(depths) > sampling.n:
             raise ValueError(f"--depths {max(depths)} is larger than --n {sampling.n}")
         runtime.check()
         sampling.check()
@@ -126,6 +129,8 @@ def eval_task(task: str, data=None, input=None, model=None, generations=None, ro
         questions = _questions_from_dump(rows[:limit] if limit else rows, task, source)
         rows = rows[: len(questions)]
     answers = [[extract(r, q.choices, protocol) for r in row["responses"]] for q, row in zip(questions, rows)]
+    if depths is None:
+        depths = default_depths(min((len(a) for a in answers), default=0))
     golds = [q.gold_for(protocol) for q in questions]
     try:
         report = task_report(answers, golds, depths, resamples)
@@ -147,6 +152,11 @@ def eval_task(task: str, data=None, input=None, model=None, generations=None, ro
                 "bootstrap": {"over": "questions", "resamples": resamples, "seed": 0},
                 "sampling": rows[0].get("settings") if rows else None}
     return {"task": task, "protocol": protocol, **report, "settings": settings}
+
+
+def default_depths(samples: int) -> list[int]:
+    """The authors' depths (1, 4, 8, 16, 32) up to ``samples``, and ``samples`` itself (best-of-all)."""
+    return sorted({d for d in DEPTHS if d <= samples} | ({samples} if samples > 0 else set()))
 
 
 def compare_prompts(task: str, questions: list[TaskQuestion]) -> list[dict]:

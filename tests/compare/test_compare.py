@@ -224,3 +224,21 @@ def test_the_grid_is_extended_while_a_method_is_above_the_lowest_target(setup):
     write(1.0, root / "out" / "samples" / "ce-seed0-T1.0.jsonl", True)
     run._extend("ce", "ce-seed0", [0.5, 1.0], lambda t, p: (sampled.append(t), write(t, p, True)))
     assert sampled == [1.1, 1.2, 1.3]  # still accurate: stops at max_temperature
+
+
+def test_closed_prompts_only_draw_no_empty_figures(setup):
+    """An OpenLLM task as the evaluation set: no open prompt, so no frontier or bars to draw; the
+    report says why instead of shipping empty PNGs."""
+    root, _, raw = setup
+    write_jsonl(root / "closed.jsonl", [r for r in EVAL if r["kind"] == "closed"])
+    raw = {**raw, "eval_prompts": "closed.jsonl", "probe": None, "verdict": None,
+           "sampling": {"n": 2, "temperatures": [1.0], "max_new_tokens": 3}}
+    path = root / "closed.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    out = root / "closed_out"
+    assert main(["compare", str(path), "--output", str(out)]) == 0
+    assert not (out / "frontier.png").exists() and not (out / "metrics.png").exists()
+    text = (out / "report.md").read_text()
+    assert "No frontier.png: no open prompts" in text and "No metrics.png: no open prompts" in text
+    report = json.loads((out / "report.json").read_text())
+    assert "pass@1" in report["methods"]["ts2"]["seen"] and report["readings"] == {}

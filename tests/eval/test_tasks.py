@@ -255,7 +255,8 @@ def test_generations_of_other_questions_are_refused(copies, tmp_path):
     (["--model", "m"], "--model needs the task's questions: --data PATH"),
     (["--model", "m", "--input", "x"], "exactly one of --model"),
     (["--model", "m", "--data", "d"], "--model needs a --generations file"),
-    (["--model", "m", "--data", "d", "--generations", "g", "--n", "4"], "--depths 32 is larger than --n 4"),
+    (["--model", "m", "--data", "d", "--generations", "g", "--n", "4", "--depths", "1,8"],
+     "--depths 8 is larger than --n 4"),
     (["--input", "x", "--resamples", "0"], "--resamples must be >= 1, got 0"),
     (["--input", "missing.jsonl"], "missing.jsonl: no such file"),
     (["--input", "x.json", "--shuffle_choices", "1"], "--shuffle_choices and --split apply to --data"),
@@ -274,6 +275,23 @@ def test_cli_scores_a_file_and_writes_the_report(copies, tmp_path, capsys):
     report = json.loads(out.read_text())
     assert report["majority_vote@4"] == 0.5 and report["protocol"] == "ts2"
     assert report["settings"]["split"] is None and report["settings"]["depths"] == [1, 4]  # a file has no splits
+
+
+def test_default_depths_fit_the_samples_there_are(copies, tmp_path, capsys):
+    """A dump with 8 samples per question: the default depths stop at 8 (the authors' 16 and 32 do
+    not exist there); an explicit depth above 8 stays an error."""
+    questions = read_task("gsm8k", copies["gsm8k"])
+    gens = _generations(tmp_path / "gens.jsonl", questions, [["The answer is 1000"] * 8, ["The answer is 6"] * 8])
+    out = tmp_path / "report.json"
+    assert main(["eval", "tasks", "--task", "gsm8k", "--data", str(copies["gsm8k"]), "--input", str(gens),
+                 "--output", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["depths"] == [1, 4, 8] and report["settings"]["depths"] == [1, 4, 8]
+    assert main(["eval", "tasks", "--task", "gsm8k", "--data", str(copies["gsm8k"]), "--input", str(gens),
+                 "--depths", "1,16"]) == 2
+    assert "depth 16 is larger than the number of samples (8)" in capsys.readouterr().err
+    gens = _generations(tmp_path / "ten.jsonl", questions, [["The answer is 1000"] * 10] * 2)
+    assert eval_task("gsm8k", data=copies["gsm8k"], input=gens, resamples=50)["depths"] == [1, 4, 8, 10]
 
 
 def test_tasks_become_compare_prompts_scored_by_extraction(copies, tmp_path, capsys):

@@ -11,7 +11,7 @@
     methods:                          # name -> ts2 train settings, on top of `training`
       ce: {loss: ce}
       ts2: {loss: ts2, alpha: 0.25}
-    baseline: ce                      # every method is compared with this one (paired bootstrap)
+    baseline: ce                      # every method is compared with this one (paired by category)
     training: {learning_rate: 2.0e-5, num_train_epochs: 2, per_device_train_batch_size: 8}
     sampling: {n: 16, temperatures: [0.6, 1.0], base_temperatures: [1.0], top_k: 0, top_p: 0.9,
                max_new_tokens: 12, max_temperature: 2.0, extend_step: 0.1}  # extend T (first seed
@@ -20,7 +20,8 @@
     base_prompting: {chat: true}      #   extra "stop" strings; base_prompting: the same for the base
     seeds: [0]                        # each seed: its own training run (data order) and samples
     probe: {prompt: "...", position: first_match, match: '\\d', runs: 50, methods: [base, ce, ts2]}
-    bootstrap: {resamples: 2000, seed: 0}
+    bootstrap: {seed: 0}              # the spike-in control's draw and the audit file's shuffle
+                                      #   (resamples: read by protocol v2 configs, unused since v3)
     verdict: {method: ts2, split: sft_categories, metric: lenient_coverage, accuracy: lenient_accuracy,
               levels: {accuracy: [0.95, 0.90]}, band: [0.88, 0.97], primary: band, delta: 0.02,
               accuracy_tolerance: 0.02, min_seeds: 3}

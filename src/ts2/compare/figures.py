@@ -16,6 +16,18 @@ def _pyplot():
     return plt
 
 
+def missing_figures(report: dict) -> dict[str, str]:
+    """figure file -> why it is not drawn: both figures show open-prompt metrics (accuracy against
+    coverage and diversity), which an evaluation set of closed prompts only (an OpenLLM task) lacks."""
+    accuracy = (report["settings"].get("verdict") or {}).get("accuracy", "lenient_accuracy")
+    has_frontier = any(accuracy in m and any(k in m for k, _ in FRONTIER_PANELS)
+                       for by_split in report["frontier"].values() for by_t in by_split.values() for m in by_t.values())
+    has_bars = any("lenient_coverage" in by_metric for by_split in report["methods"].values()
+                   for by_metric in by_split.values())
+    reason = "no open prompts (accuracy, coverage and diversity are defined on open prompts only)"
+    return {name: reason for name, drawn in (("frontier.png", has_frontier), ("metrics.png", has_bars)) if not drawn}
+
+
 def plot_frontier(report: dict, path: Path) -> None:
     """Per split: lenient accuracy (x) against coverage and valid-answer diversity (y), one curve
     per method through its temperatures, 95% intervals as error bars on both axes; the verdict's

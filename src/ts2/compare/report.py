@@ -254,7 +254,11 @@ def markdown(report: dict) -> str:
                      for m, seeds in report["timing"].items() for seed, t in seeds.items()]) + [""]
     if report["probe"]:
         lines += ["![probe](probe.png)", ""]
-    lines += ["![frontier](frontier.png)", "", "![metrics](metrics.png)", ""]
+    from .figures import missing_figures
+
+    missing = missing_figures(report)
+    for name in ("frontier.png", "metrics.png"):
+        lines += [f"No {name}: {missing[name]}." if name in missing else f"![{name[:-4]}]({name})", ""]
     return "\n".join(lines)
 
 
@@ -297,11 +301,15 @@ def console_summary(report: dict) -> list:
 
 def write_report(out: Path, report: dict) -> None:
     from ..probe import plot_probe
-    from .figures import plot_frontier, plot_metrics
+    from .figures import missing_figures, plot_frontier, plot_metrics
 
     write_json_atomic(out / "report.json", report)
     if report["probe"]:
         plot_probe(list(report["probe"].values()), out / "probe.png", list(report["probe"]))
-    plot_metrics(report, out / "metrics.png")
-    plot_frontier(report, out / "frontier.png")
+    missing = missing_figures(report)
+    for name, plot in (("metrics.png", plot_metrics), ("frontier.png", plot_frontier)):
+        if name in missing:
+            (out / name).unlink(missing_ok=True)  # a figure of an earlier report would mislead
+        else:
+            plot(report, out / name)
     write_text_atomic(out / "report.md", markdown(report))
