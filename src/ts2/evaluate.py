@@ -119,11 +119,20 @@ def build_check(problem: dict, completion: str):
     return Check(problem["prompt"], completion, problem["test"], problem["entry_point"])
 
 
+def _check_digest(problem: dict, completion: str) -> str:
+    """What a result is a result of: the completion as run and the problem's prompt, test and entry point."""
+    import hashlib
+
+    text = json.dumps([completion, problem["prompt"], problem["test"], problem["entry_point"]])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def eval_code(samples_path: str, problems_path: str | None, ks: list[int], results_path: str,
               limits=None, workers: int | None = None, progress: bool = True,
               prompt_style: str = "completion", require_isolation: bool = False) -> dict:
     """Execute every sample against its problem's tests; per-sample results are appended to
-    ``results_path`` as they finish (a rerun resumes from them); returns pass@k.
+    ``results_path`` as they finish (a rerun resumes from them; a result whose completion or
+    problem has changed since is a DataError, not a silent reuse); returns pass@k.
 
     ``prompt_style="chat"``: the samples answered the authors' chat prompt (``ts2 generate
     --code_prompt chat``); each completion is cut at its first code fence before it runs.
@@ -162,10 +171,24 @@ def eval_code(samples_path: str, problems_path: str | None, ks: list[int], resul
     if max(ks) > too_few:
         raise DataError(f"k={max(ks)} is larger than the number of samples of some task ({too_few})")
     results_file = Path(results_path)
+    for s in samples:
+        s["check"] = _check_digest(problems[s["task_id"]], s["completion"])
     done = {}
     if results_file.exists():
+        current = {(s["task_id"], s["sample"]): s["check"] for s in samples}
+        legacy = 0
         for row in read_jsonl(results_file):
-            done[(row["task_id"], row["sample"])] = row
+            key = (row["task_id"], row["sample"])
+            if key in current and row.get("check") is None:
+                legacy += 1
+            elif key in current and row["check"] != current[key]:
+                raise DataError(f"{results_file}: sample {row['sample']} of {row['task_id']} was checked with another "
+                                f"completion or problem than {samples_path} and {problems_path} give now; delete "
+                                f"{results_file} or use another --results to start fresh")
+            done[key] = row
+        if legacy:
+            logging.getLogger("ts2.eval").warning("%s: %d results predate recording what was checked; they are kept "
+                                                  "unverified", results_file, legacy)
     todo = [s for s in samples if (s["task_id"], s["sample"]) not in done]
     bar = tqdm(total=len(samples), initial=len(samples) - len(todo), unit="program", disable=not progress)
     results_file.parent.mkdir(parents=True, exist_ok=True)
@@ -177,7 +200,7 @@ def eval_code(samples_path: str, problems_path: str | None, ks: list[int], resul
         def record(i, outcome):
             s = todo[i]
             row = {"task_id": s["task_id"], "sample": s["sample"], "status": outcome.status,
-                   "error": outcome.error, "seconds": round(outcome.seconds, 3)}
+                   "error": outcome.error, "seconds": round(outcome.seconds, 3), "check": s["check"]}
             with lock:
                 out.write(json.dumps(row) + "\n")
                 out.flush()

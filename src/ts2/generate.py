@@ -86,10 +86,14 @@ class GenerationResult:
                 f"tokens) in {self.seconds:.1f} s: {rate:.2f} prompts/s, {tokens:.1f} tokens/s -> {self.path}")
 
 
-def completed_ids(output: Path, settings: dict) -> set[str]:
-    """Ids already in ``output``; cuts off a partly written last line; refuses other settings."""
+def completed_ids(output: Path, settings: dict, prompts: dict | None = None, model: str | None = None) -> set[str]:
+    """Ids already in ``output``; cuts off a partly written last line.  Resuming is refused (a
+    DataError that names what changed and how to start fresh) when a row was written with other
+    settings, by another model (rows that record one), or for a prompt whose text changed since:
+    ``prompts`` maps id -> the prompt as a row records it (text or messages)."""
     if not output.exists():
         return set()
+    fresh = f"delete {output} or use another output to start fresh, or rerun with what it was written with"
     done, good_bytes = set(), 0
     with open(output, "rb") as f:
         for raw in f:
@@ -100,9 +104,15 @@ def completed_ids(output: Path, settings: dict) -> set[str]:
             except json.JSONDecodeError:
                 break
             if row.get("settings") != settings:
-                raise DataError(f"{output}: was written with other settings ({row.get('settings')}); "
-                                f"use another --output or the same settings to resume")
-            done.add(str(row["id"]))
+                raise DataError(f"{output}: was written with other settings ({row.get('settings')}, now "
+                                f"{settings}); {fresh}")
+            if model is not None and row.get("model") not in (None, model):
+                raise DataError(f"{output}: was written by model {row['model']}, now {model}; {fresh}")
+            key = str(row["id"])
+            if prompts is not None and key in prompts and "prompt" in row and row["prompt"] != prompts[key]:
+                raise DataError(f"{output}: the prompt of id {key!r} changed since it was sampled (was "
+                                f"{str(row['prompt'])[:80]!r}, now {str(prompts[key])[:80]!r}); {fresh}")
+            done.add(key)
             good_bytes += len(raw)
     if good_bytes != output.stat().st_size:
         with open(output, "r+b") as f:
@@ -156,10 +166,11 @@ def response_text(tokens: list[int], tokenizer, stop_ids, stop_strings) -> tuple
 class Sampler:
     """A loaded model and tokenizer that sample prompts into a resumable generations file."""
 
-    def __init__(self, model, tokenizer, dtype_name: str):
+    def __init__(self, model, tokenizer, dtype_name: str, model_dir: str | None = None):
         from .hf.loading import stop_token_ids
 
         self.model, self.tokenizer, self.dtype_name = model, tokenizer, dtype_name
+        self.model_dir = None if model_dir is None else str(Path(model_dir).resolve())
         self.stop_ids = frozenset(stop_token_ids(model, tokenizer))
 
     @classmethod
@@ -169,7 +180,7 @@ class Sampler:
         runtime = runtime or Runtime()
         runtime.check()
         model, tokenizer = load_model(model_dir, runtime.device, runtime.dtype)
-        return cls(model, tokenizer, str(model.dtype).removeprefix("torch."))
+        return cls(model, tokenizer, str(model.dtype).removeprefix("torch."), model_dir)
 
     def run(self, prompts: list[Prompt], output, settings: SamplingSettings, use_chat: bool | None = None,
             batch_tokens: int = Runtime.batch_tokens, progress: bool = True) -> GenerationResult:
@@ -181,7 +192,7 @@ class Sampler:
         settings.check()
         output = Path(output)
         record = {**asdict(settings), "dtype": self.dtype_name}
-        done = completed_ids(output, record)
+        done = completed_ids(output, record, {p.id: _recorded_prompt(p) for p in prompts}, self.model_dir)
         tok = self.tokenizer
         rendered = [render_prompt(p, tok, use_chat) for p in prompts]
         decoding = Decoding(settings.temperature, settings.top_k, settings.top_p, settings.decode,
@@ -216,8 +227,10 @@ class Sampler:
 
     def _row(self, prompt: Prompt, samples, record: dict, settings: SamplingSettings) -> dict:
         texts = [response_text(s.tokens, self.tokenizer, self.stop_ids, settings.stop) for s in samples]
-        row = {"id": prompt.id, "prompt": prompt.text if prompt.messages is None else prompt.messages,
+        row = {"id": prompt.id, "prompt": _recorded_prompt(prompt),
                "responses": [t for t, _ in texts], "finish_reasons": [r for _, r in texts], "settings": record}
+        if self.model_dir is not None:
+            row["model"] = self.model_dir
         if prompt.prefill:
             row["prefill"] = prompt.prefill  # the responses continue this text
         if settings.record_token_probs:
@@ -225,6 +238,10 @@ class Sampler:
             row["token_probs"] = [[round(p, 6) for p in s.probs] for s in samples]
             row["token_ranks"] = [s.ranks for s in samples]
         return row
+
+
+def _recorded_prompt(prompt: Prompt):
+    return prompt.text if prompt.messages is None else prompt.messages
 
 
 def generate(model_dir: str, prompts_path: str, output: str, settings: SamplingSettings,

@@ -89,6 +89,15 @@ def test_compare_end_to_end_and_resume(setup, capsys):
     assert main(["compare", str(path), "--output", str(out)]) == 0
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
     assert json.loads((out / "report.json").read_text())["methods"] == report["methods"]
+    # Changed inputs behind the same configuration: refused, naming what changed.
+    write_jsonl(root / "sft.jsonl", [{"messages": [{"role": "user", "content": "name a number below 3"},
+                                                   {"role": "assistant", "content": "1"}]}] * 27)
+    rows = [dict(r, prompt="name a number below 7") if r["id"] == "n1" else r for r in EVAL]
+    write_jsonl(root / "eval.jsonl", rows)
+    assert main(["compare", str(path), "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "eval_prompts, train_data changed since its models and samples were made" in err
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
 
 
 def test_an_output_directory_belongs_to_one_config(setup, capsys):

@@ -62,6 +62,13 @@ def test_code_eval_writes_per_sample_results_and_resumes(tmp_path, capsys):
     code, stdout, _ = _run(capsys, *argv)
     assert json.loads(stdout)["pass@1"] == pytest.approx(1 / 3)
     assert len(results.read_text().splitlines()) == 9
+    # Samples that changed since: the old result of that sample is refused, not reused.
+    samples[1]["completion"] = problems[0]["canonical_solution"]
+    _write(tmp_path / "samples.jsonl", samples)
+    before = results.read_bytes()
+    code, _, err = _run(capsys, *argv)
+    assert code == 2 and "sample 1 of HumanEval/0 was checked with another completion" in err and "start fresh" in err
+    assert results.read_bytes() == before
 
 
 def test_code_eval_bad_input(tmp_path, capsys):

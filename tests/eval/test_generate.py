@@ -104,6 +104,33 @@ def test_resume_refuses_other_settings(tmp_path, tiny_model):
     assert out.read_bytes() == before  # nothing lost
 
 
+def test_resume_refuses_a_changed_prompt_or_another_model(tmp_path, tiny_model):
+    """A resumed file keeps its old samples only for ids that still mean the same prompt, sampled by
+    the same model; otherwise the error names the id (or the model) and how to start fresh."""
+    import shutil
+
+    prompts = _prompts(tmp_path / "p.jsonl", count=3)
+    out = tmp_path / "g.jsonl"
+    generate(str(tiny_model), str(prompts), str(out), SamplingSettings(**SETTINGS), progress=False)
+    before = out.read_bytes()
+    rows = [json.loads(line) for line in prompts.read_text().splitlines()]
+    rows[1]["prompt"] = "add 5 and 5"  # id p1 now means another prompt
+    changed = tmp_path / "changed.jsonl"
+    changed.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(DataError, match=r"the prompt of id 'p1' changed since it was sampled .*start fresh"):
+        generate(str(tiny_model), str(changed), str(out), SamplingSettings(**SETTINGS), progress=False)
+    other = tmp_path / "other_model"
+    shutil.copytree(tiny_model, other)
+    with pytest.raises(DataError, match=r"was written by model .*, now .*other_model; delete"):
+        generate(str(other), str(prompts), str(out), SamplingSettings(**SETTINGS), progress=False)
+    assert out.read_bytes() == before  # nothing lost
+    # the same prompts and model resume (nothing to do); fewer prompts (a --limit) are not a change
+    assert generate(str(tiny_model), str(prompts), str(out), SamplingSettings(**SETTINGS),
+                    progress=False).sampled == 0
+    fewer = _prompts(tmp_path / "fewer.jsonl", count=2)
+    assert generate(str(tiny_model), str(fewer), str(out), SamplingSettings(**SETTINGS), progress=False).sampled == 0
+
+
 def test_stop_strings_truncate_responses(tmp_path, tiny_model):
     prompts = _prompts(tmp_path / "p.jsonl", count=6)
     plain = _rows(generate(str(tiny_model), str(prompts), str(tmp_path / "a.jsonl"),

@@ -8,6 +8,7 @@ one configuration: resuming with a different one is refused.
 
 Layout of OUTPUT:
     config.json                      the resolved configuration (checked on resume)
+    inputs.json                      digests of the SFT files and the evaluation prompts (checked on resume)
     models/<method>-seed<s>/         fine-tuned models (ts2 train output)
     samples/<method>-seed<s>-T<t>.jsonl   generations (ts2 generate format)
     positions/<method>-seed<s>.json  entropy / invalid mass at the answer position, per open prompt
@@ -53,6 +54,31 @@ class Compare:
                                 f"(see {path}); use another output directory")
         else:
             write_json_atomic(path, record)
+        inputs, path = self._inputs(), self.out / "inputs.json"
+        if path.is_file():
+            previous = json.loads(path.read_text())
+            changed = sorted(k for k in set(previous) | set(inputs) if previous.get(k) != inputs.get(k))
+            if changed:
+                raise DataError(f"{self.out}: {', '.join(changed)} changed since its models and samples were made "
+                                f"(digests in {path}); use another output directory to start fresh")
+        else:
+            write_json_atomic(path, inputs)
+
+    def _inputs(self) -> dict:
+        """Digests of what the stages were made from: every SFT file, and the evaluation prompts as
+        they are sampled (ids and texts; their answer lists only change the scores, which every
+        report recomputes)."""
+        import hashlib
+
+        def digest(data: bytes) -> str:
+            return hashlib.sha256(data).hexdigest()[:16]
+
+        cfg = self.config
+        files = {"train_data": cfg.train_data, **{f"methods.{m}.train_data": s["train_data"]
+                                                 for m, s in cfg.methods.items() if "train_data" in s}}
+        prompts = [[r["id"], r.get("prompt"), r.get("messages")] for r in self.prompts]
+        return {**{k: digest(Path(v).read_bytes()) for k, v in files.items()},
+                "eval_prompts": digest(json.dumps(prompts).encode())}
 
     def run_name(self, method: str, seed: int) -> str:
         return f"{method}-seed{seed}"
