@@ -100,12 +100,28 @@ def test_the_spike_keeps_accuracy_and_adds_coverage(gain):
                           text_metrics=False)
     base = scores.arrays["baseline"]
     table, achieved = spike_table(base, scores.labels, prompts, np.arange(len(prompts)), 0.03, "lenient_coverage")
-    rotated = {m: v[[1, 2, 3, 4, 0]] for m, v in base.items()}  # the control's seed s is the baseline's s + 1
-    np.testing.assert_array_equal(table["lenient_accuracy"], rotated["lenient_accuracy"])
-    np.testing.assert_array_equal(table["accuracy"], rotated["accuracy"])
-    gain = np.nanmean(table["lenient_coverage"], axis=(0, 1)) - np.nanmean(rotated["lenient_coverage"], axis=(0, 1))
+    np.testing.assert_array_equal(table["lenient_accuracy"], base["lenient_accuracy"])  # sample for sample
+    np.testing.assert_array_equal(table["accuracy"], base["accuracy"])
+    gain = np.nanmean(table["lenient_coverage"], axis=(0, 1)) - np.nanmean(base["lenient_coverage"], axis=(0, 1))
     assert np.all(gain[:6] >= 0.03 - 1e-9) and np.all(gain <= 0.03 + 1 / 16 / len(prompts) + 1e-9)
     assert set(achieved) == set(range(len(WORLD.temperatures)))
+
+
+def test_the_spike_in_fails_where_the_readings_cannot_see_it(gain, tmp_path):
+    """Levels and band below every accuracy the baseline reaches on its grid: nothing can be read
+    there, the spike-in is not reproduced at any size, and the verdict is inconclusive."""
+    root, _ = gain
+    raw = yaml.safe_load((root / "compare.yaml").read_text())
+    raw["eval_prompts"] = str(root / "eval.jsonl")
+    raw["verdict"].update(levels={"accuracy": [0.3]}, band=[0.2, 0.3])
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw))
+    assert main(["compare", "analyze", str(tmp_path / "c.yaml"), "--samples", str(root / "samples"),
+                 "--output", str(tmp_path / "out"), "--text_metrics", "false"]) == 0
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    spike = report["checks"]["spike_in"]
+    assert not spike["passed"] and spike["outcome"] == "inconclusive" and spike["detectable_effect"] is None
+    assert report["readings"]["method"]["sft_categories"]["band"]["status"] == "baseline_unreadable"
+    assert report["verdict"]["outcome"] == "inconclusive" and "spike_in" in report["verdict"]["failed_checks"]
 
 
 def test_block_scores_match_the_answer_set_metrics():

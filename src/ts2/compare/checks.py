@@ -14,10 +14,12 @@ fails nothing.
                     (estimated from all its seeds) to the pair's own category-by-noise variance.
                     Passes if at most ``aa_max_rate`` of the intervals exclude 0 (with 3 pairs or
                     more; with fewer, if none does);
-    spike_in        the spike-in control (``spike.py``) at size delta must come out reproduced;
-                    if it does not, the smallest size that does (bisection) is the effect this run
-                    could have seen; (t_0.975 + t_0.8) x se on the reading's df is reported beside
-                    it (the effect seen with 80% power);
+    spike_in        the spike-in control (``spike.py``) at size delta must come out reproduced:
+                    the readings register +delta at identical accuracy (it fails where a level or
+                    the band cannot be read); if it does not, the smallest size that does
+                    (bisection) is reported.  Beside it, the verdict comparison's own power: the
+                    effect its primary endpoint detects with 80% power, (t_0.975 + t_0.8) x se on
+                    its df;
     positive_control  a named method (a real control) must come out reproduced.
 """
 
@@ -157,7 +159,7 @@ def _detectable(reading: dict) -> float:
     return float((t.ppf(0.975, reading["df"]) + t.ppf(0.8, reading["df"])) * reading["se"])
 
 
-def spike_check(study, scores) -> dict:
+def spike_check(study, scores, readings: dict) -> dict:
     from .analysis import read_method
 
     cfg, v = study.cfg, study.cfg.verdict
@@ -178,11 +180,16 @@ def spike_check(study, scores) -> dict:
     check = {"value": {n: e.get("estimate") for n, e in endpoints.items()}, "threshold": f"reproduced at +{v['delta']}",
              "passed": outcome == "reproduced", "available": True, "outcome": outcome, "endpoints": endpoints,
              "achieved_gain": {str(study.temperatures[t]): g for t, g in sorted(achieved.items())},
-             "detail": f"{cfg.baseline}'s samples (seeds rotated by one) with repeated answers replaced by unused "
-                       f"listed ones: +{v['delta']} {metric} at identical accuracy, {v['split']}"}
-    detectable = [_detectable(e) for e in endpoints.values() if e.get("se") is not None]
-    if detectable:
-        check["detectable_at_80_percent_power"] = max(detectable)
+             "detail": f"{cfg.baseline}'s own samples with repeated answers replaced by unused listed ones: "
+                       f"+{v['delta']} {metric} at identical accuracy, {v['split']}"}
+    own = (readings.get(v["method"], {}).get(v["split"]))
+    if own is not None:  # the power of the comparison itself: its primary endpoint's se and df
+        detectable = [_detectable(b["metrics"][v["metric"]]) for b in primary_endpoints(own, v["primary"]).values()
+                      if (b["metrics"].get(v["metric"]) or {}).get("se") is not None]
+        if detectable:
+            check["detectable_at_80_percent_power"] = max(detectable)
+            check["detail"] += (f"; the {v['method']} comparison itself detects {max(detectable):.3f} with 80% "
+                                "power")
     if outcome != "reproduced":
         lo, hi, found = v["delta"], SPIKE_MAX, None
         if attempt(hi)[0] == "reproduced":
@@ -218,7 +225,7 @@ def all_checks(study, scores, readings: dict) -> dict:
     if cfg.checks["aa"]:
         checks["aa"] = aa_check(study)
     if cfg.checks["spike_in"]:
-        checks["spike_in"] = spike_check(study, scores)
+        checks["spike_in"] = spike_check(study, scores, readings)
     if cfg.checks["positive_control"] is not None:
         checks["positive_control"] = positive_control_check(cfg, readings)
     return checks

@@ -159,6 +159,8 @@ def verdict_lines(report: dict) -> list[str]:
 
 def _check_value(c: dict) -> str:
     value = c["value"]
+    if value is None:
+        return "n/a"
     if isinstance(value, dict):
         return ", ".join(f"{k}: {x:.3f}" if x is not None else f"{k}: n/a" for k, x in value.items())
     return f"{value:.3f}" if isinstance(value, float) else str(value)
