@@ -103,3 +103,23 @@ def test_ranks_count_larger_raw_logits():
 def test_bad_decode_is_an_error():
     with pytest.raises(ValueError, match="decode='greedy'"):
         draw_tokens(torch.zeros(1, 3), torch.zeros(1, dtype=torch.long), 0, decode="greedy")
+
+
+@pytest.mark.parametrize("rows,vocab", [(6, 5000), (3, 4096), (2, 4097), (4, 10)])
+def test_blocked_gumbel_argmax_is_the_unblocked_one(rows, vocab):
+    """The in-place, column-blocked draw gives the very index of (scores + G).argmax over the whole
+    row: the same bits (no sample changes), first index on ties, -inf candidates never drawn."""
+    from ts2.ops.sampling import gumbel, gumbel_argmax
+
+    keys = _keys(rows, seed=3)
+    ids = torch.arange(vocab).expand(rows, vocab)
+    for step in (0, 7):
+        for scores in (torch.randn(rows, vocab) * 3, torch.zeros(rows, vocab)):
+            scores[:, 1::3] = float("-inf")
+            want = (scores.double() + gumbel(keys, step, ids)).argmax(1)
+            got = gumbel_argmax(scores, keys, step, ids)
+            assert torch.equal(got, want) and bool(torch.isfinite(scores.gather(1, got[:, None])).all())
+    shuffled = torch.randperm(vocab).expand(rows, vocab)  # candidate ids in any order (a nucleus)
+    scores = torch.randn(rows, vocab)
+    want = (scores.double() + gumbel(keys, 2, shuffled)).argmax(1)
+    assert torch.equal(gumbel_argmax(scores, keys, 2, shuffled), want)
