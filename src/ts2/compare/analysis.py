@@ -80,15 +80,21 @@ class Study:
         return other
 
 
+def _clipped(result: dict | None, metric: str, difference: bool = False) -> dict | None:
+    """An interval entry with its bounds clipped to the metric's range (a difference: to +-width)."""
+    if result is None:
+        return None
+    lo, hi = RANGES.get(metric, (0.0, 1.0))
+    if difference:
+        lo, hi = lo - hi, hi - lo
+    return {**result, "ci95": [float(np.clip(b, lo, hi)) for b in result["ci95"]]}
+
+
 def _entry(cells: Cells, stat: np.ndarray, metric: str, key: str = "mean") -> dict | None:
-    result = cells.interval(stat)
+    result = _clipped(cells.interval(stat), metric, key == "diff")
     if result is None:
         return None
     estimate = result.pop("estimate")
-    lo, hi = RANGES.get(metric, (0.0, 1.0))
-    if key == "diff":
-        lo, hi = lo - hi, hi - lo
-    result["ci95"] = [float(np.clip(b, lo, hi)) for b in result["ci95"]]
     return {key: estimate, **result}
 
 
@@ -166,6 +172,7 @@ def peaks(study: Study) -> dict:
             own = study.frontier(method, split)
             best = None if own is None else peak(study.cells[split, "open"], own, v["accuracy"], v["metric"])
             if best is not None:
+                best = {k: _clipped(e, k) if isinstance(e, dict) else e for k, e in best.items()}
                 result.setdefault(method, {})[split] = best
     return result
 

@@ -153,7 +153,7 @@ def verdict_lines(report: dict) -> list[str]:
         lines += [f"Checks not available from what was given: {', '.join(v['skipped_checks'])}.", ""]
     if v.get("endpoints"):
         lines += ["Endpoints: " + "; ".join(f"{k}: {o.replace('_', ' ')}" for k, o in v["endpoints"].items()) + ".", ""]
-    lines += [f"Rule (fixed before the run): {v['rule']}", ""]
+    lines += [f"Rule (the configuration's): {v['rule']}", ""]
     return lines
 
 
