@@ -88,8 +88,29 @@ def level_targets(spec: dict, baseline: Frontier, accuracy: str) -> tuple[list[s
     return [f"T {t:g}" for t in spec["temperature"]], np.stack(columns, axis=1)
 
 
-def _status(code) -> str:
-    return STATUS[int(code)]
+def _differences(cells: Cells, method: Frontier, baseline: Frontier, metrics, targets, reduce):
+    """(metric -> {estimate, ci95, se, df, value, baseline} or None, the method's and the baseline's
+    status codes at ``targets`` for the data as they are).  ``reduce`` turns readings [K, L] into
+    the statistic [K]: one level's column, or the band mean."""
+    block, mine_status, theirs_status = {}, None, None
+    for metric in metrics:
+        mine, mine_status = method.read(metric, targets)
+        theirs, theirs_status = baseline.read(metric, targets)
+        diff = cells.interval(reduce(mine - theirs))
+        block[metric] = None if diff is None else {**diff, "value": float(reduce(mine[:1])[0]),
+                                                   "baseline": float(reduce(theirs[:1])[0])}
+    return block, mine_status[0], theirs_status[0]
+
+
+def _status(mine, theirs, gap: dict | None, tolerance: float) -> str:
+    """The reading's status from the status codes of its targets (see ``read_at``): the baseline
+    first; an accuracy cost within ``tolerance`` of the method's best accuracy is read there, ok."""
+    if theirs.any():
+        return "baseline_unreadable"
+    status = STATUS[1] if (mine == 1).any() else STATUS[2] if (mine == 2).any() else STATUS[0]
+    if status == "accuracy_cost" and gap is not None and gap["estimate"] >= -tolerance - 1e-12:
+        return "ok"
+    return status
 
 
 def compare_frontiers(cells: Cells, method: Frontier, baseline: Frontier, names, targets, band, accuracy: str,
@@ -100,36 +121,15 @@ def compare_frontiers(cells: Cells, method: Frontier, baseline: Frontier, names,
     for i, name in enumerate(names):
         target = targets[:, i:i + 1]
         gap = cells.interval(best - target[:, 0])
-        block = {"target_accuracy": float(target[0, 0]), "best_accuracy_gap": gap, "metrics": {}}
-        status = None
-        for metric in metrics:
-            mine, my_status = method.read(metric, target)
-            theirs, their_status = baseline.read(metric, target)
-            diff = cells.interval(mine[:, 0] - theirs[:, 0])
-            status = _status(my_status[0, 0]) if their_status[0, 0] == 0 else "baseline_unreadable"
-            if status == "accuracy_cost" and gap is not None and gap["estimate"] >= -tolerance - 1e-12:
-                status = "ok"  # within the tolerance of its best accuracy: read there
-            block["metrics"][metric] = None if diff is None else {**diff, "value": float(mine[0, 0]),
-                                                                  "baseline": float(theirs[0, 0])}
-        block["status"] = status
-        levels[name] = block
+        block, mine, theirs = _differences(cells, method, baseline, metrics, target, lambda x: x[:, 0])
+        levels[name] = {"target_accuracy": float(target[0, 0]), "best_accuracy_gap": gap, "metrics": block,
+                        "status": _status(mine, theirs, gap, tolerance)}
     result = {"levels": levels, "band": None}
     if band is not None:
-        grid = band_targets(*band)
         gap = cells.interval(best - band[1])
-        block = {"band": list(band), "best_accuracy_gap": gap, "metrics": {}}
-        for metric in metrics:
-            mine, my_status = method.read(metric, grid)
-            theirs, their_status = baseline.read(metric, grid)
-            diff = cells.interval(band_mean(mine - theirs))
-            block["metrics"][metric] = None if diff is None else {**diff, "value": float(band_mean(mine[0])),
-                                                                  "baseline": float(band_mean(theirs[0]))}
-        status = "baseline_unreadable" if their_status[0].any() else \
-            "accuracy_cost" if my_status[0, -1] == 1 else "grid_short" if my_status[0, 0] == 2 else "ok"
-        if status == "accuracy_cost" and gap is not None and gap["estimate"] >= -tolerance - 1e-12:
-            status = "ok"
-        block["status"] = status
-        result["band"] = block
+        block, mine, theirs = _differences(cells, method, baseline, metrics, band_targets(*band), band_mean)
+        result["band"] = {"band": list(band), "best_accuracy_gap": gap, "metrics": block,
+                          "status": _status(mine, theirs, gap, tolerance)}
     return result
 
 
