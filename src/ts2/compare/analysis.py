@@ -63,12 +63,16 @@ class Study:
         key = (method, split)
         if key not in self._frontiers:
             cells = self.cells.get((split, "open"))
-            v = self.cfg.verdict or {}
-            accuracy = v.get("accuracy", "lenient_accuracy")
-            metrics = tuple(dict.fromkeys((v.get("metric", "lenient_coverage"), *READ_METRICS)))
+            accuracy, metric = self.read_keys()
+            metrics = tuple(dict.fromkeys((metric, *READ_METRICS)))
             self._frontiers[key] = None if cells is None else Frontier.of(cells, self.arrays[method], self.temperatures,
                                                                           accuracy, metrics)
         return self._frontiers[key]
+
+    def read_keys(self) -> tuple[str, str]:
+        """(accuracy, metric) of the verdict; without one, lenient accuracy and lenient coverage."""
+        v = self.cfg.verdict or {}
+        return v.get("accuracy", "lenient_accuracy"), v.get("metric", "lenient_coverage")
 
     def with_method(self, name: str, table: dict) -> Study:
         """The same study with one more method (the spike-in control), sharing the computed curves."""
@@ -165,12 +169,12 @@ def readings(study: Study) -> dict:
 
 def peaks(study: Study) -> dict:
     """method -> split -> {temperature, <metric>, <accuracy>}: each method's highest mean verdict metric."""
-    v = study.cfg.verdict or {"metric": "lenient_coverage", "accuracy": "lenient_accuracy"}
+    accuracy, metric = study.read_keys()
     result = {}
     for method in study.arrays:
         for split in study.splits:
             own = study.frontier(method, split)
-            best = None if own is None else peak(study.cells[split, "open"], own, v["accuracy"], v["metric"])
+            best = None if own is None else peak(study.cells[split, "open"], own, accuracy, metric)
             if best is not None:
                 best = {k: _clipped(e, k) if isinstance(e, dict) else e for k, e in best.items()}
                 result.setdefault(method, {})[split] = best

@@ -31,6 +31,7 @@ import numpy as np
 
 from ..metrics.frontier import band_mean, band_targets
 from ..metrics.intervals import t_interval, variance_components
+from .config import nearest_one
 from .readings import Frontier, level_targets
 from .spike import spike_table
 from .verdict import primary_endpoints, primary_outcome
@@ -51,7 +52,7 @@ def _check_temperature(study) -> float:
     if "base" in study.arrays:
         accuracy = study.arrays["base"][study.cfg.verdict["accuracy"]]
         temps = [t for i, t in enumerate(temps) if np.isfinite(accuracy[..., i]).any()] or temps
-    return min(temps, key=lambda t: abs(t - 1.0))
+    return nearest_one(temps)
 
 
 def collapse_checks(study, scores) -> dict:

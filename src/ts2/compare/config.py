@@ -263,11 +263,16 @@ class CompareConfig:
         return list(base) if method == "base" and base is not None else list(self.sampling["temperatures"])
 
 
+def nearest_one(temperatures) -> float:
+    """The temperature nearest 1.0 (plain softmax): the default level, check and report temperature."""
+    return min(temperatures, key=lambda t: abs(t - 1.0))
+
+
 def _levels(levels, temps) -> dict:
     """verdict.levels as {"accuracy": [...]} or {"temperature": [...]}; a list is temperatures (v2);
     none given: the baseline's accuracy at the grid's temperature nearest 1."""
     if levels is None:
-        return {"temperature": [min(temps, key=lambda t: abs(t - 1.0))] if temps else []}
+        return {"temperature": [nearest_one(temps)] if temps else []}
     if isinstance(levels, list):
         levels = {"temperature": levels}
     if not isinstance(levels, dict) or len(levels) != 1 or not set(levels) <= {"accuracy", "temperature"} \

@@ -27,6 +27,7 @@ from pathlib import Path
 from ..formats import write_json_atomic, write_text_atomic
 from .analysis import analyze
 from .audit import audit_rows, read_judgements, summary, with_judged, write_audit
+from .config import nearest_one
 from .scores import ALL_METRICS, per_prompt, score_arrays
 
 TABLE_METRICS = ("accuracy", "lenient_accuracy", "coverage", "lenient_coverage", "valid_simpson", "share_off_list",
@@ -65,7 +66,7 @@ def report_temperature(cfg, temperatures) -> float:
         return float(cfg.checks["temperature"])
     if cfg.verdict is not None and "temperature" in cfg.verdict["levels"]:
         return float(cfg.verdict["levels"]["temperature"][0])
-    return min(temperatures, key=lambda t: abs(t - 1.0))
+    return nearest_one(temperatures)
 
 
 def build_report(cfg, prompts: list[dict], samples: Path, out: Path, temps_of: dict, positions: Path | None = None,

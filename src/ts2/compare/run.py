@@ -230,7 +230,7 @@ class Compare:
         """While the method is still more accurate than the lowest target at its highest temperature
         (mean accuracy over the verdict split's open prompts, its first seed), sample one step
         higher, up to sampling.max_temperature; every later seed uses the same temperatures."""
-        from ..metrics.answer_sets import prompt_scores
+        from ..metrics.answer_sets import answer_key, open_scores
         from .scores import read_samples
 
         cfg = self.config
@@ -240,8 +240,8 @@ class Compare:
         extended, top = [], max(temps)
         while True:
             samples = read_samples(self.out / "samples" / f"{name}-T{top}.jsonl", ids)
-            accuracy = sum(prompt_scores(samples[r["id"]], r["valid"], "open")[v["accuracy"]]
-                           for r in rows) / len(rows)
+            accuracy = sum(open_scores(samples[r["id"]], answer_key(r["valid"]), text=False)[0][v["accuracy"]]
+                           for r in rows) / len(rows)  # no self-BLEU: only the accuracy decides
             step = round(top + cfg.sampling["extend_step"], 6)
             if accuracy <= target or step > cfg.sampling["max_temperature"] + 1e-9:
                 break

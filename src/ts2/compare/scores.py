@@ -62,7 +62,7 @@ def discover_temperatures(samples: Path, methods: list[str], seeds: list[int], r
             temps = found.get((method, seed))
             if not temps:
                 raise DataError(f"{samples}: no samples of method {method!r}, seed {seed} (expected files "
-                                f"{sample_name(method, seed, 'T').replace('-TT', '-T<t>')})")
+                                f"{sample_name(method, seed, '<t>')})")
             missing = sorted(set(map(float, required.get(method, []))) - temps)
             if missing:
                 raise DataError(f"{samples}: missing {', '.join(sample_name(method, seed, t) for t in missing)}")
