@@ -20,12 +20,12 @@ def test_sft_data_never_shows_heldout_categories_or_unseen_phrasings():
     for category in parts["heldout_open"]:
         assert not any(real_world.open_question(category, p) in prompts for p in range(8))
     for category in parts["sft_open"]:
-        for phrasing in real_world.UNSEEN_PHRASINGS:
+        for phrasing in real_world.V2.unseen_phrasings:
             assert real_world.open_question(category, phrasing) not in prompts
     answers = {}
     for category in parts["sft_open"]:
         first_three = real_world.sft_answers(category)
-        for phrasing in real_world.SFT_PHRASINGS:
+        for phrasing in real_world.V2.sft_phrasings:
             record = next(r for r in records if r["messages"][0]["content"] == real_world.open_question(category,
                                                                                                           phrasing))
             assert record["messages"][1]["content"] in first_three
@@ -85,3 +85,51 @@ def test_positive_control_data_differs_only_in_its_open_answers():
         assert is_valid(answer, answer_lists.OPEN_CATEGORIES[category][1])
         taught += answer in real_world.sft_answers(category)
     assert taught < 10  # drawn from 86-221 answers, not from the narrow three
+
+
+def test_v3_design_has_24_sft_and_8_heldout_categories_with_three_prompts_each():
+    from collections import Counter
+
+    v3 = real_world.V3
+    parts = real_world.splits(v3)
+    assert parts == real_world.splits(v3)
+    assert len(parts["sft_open"]) == 24 and len(parts["heldout_open"]) == 8
+    assert not set(parts["sft_open"]) & set(parts["heldout_open"]) and not parts["sft_closed"]
+    # v2's sixteen categories are kept as they were; sixteen are new
+    from ts2.demo import answer_lists_v3
+
+    assert all(v3.categories[c] == answer_lists.OPEN_CATEGORIES[c] for c in answer_lists.OPEN_CATEGORIES)
+    assert len(v3.categories) == 32 and len(answer_lists_v3.V3_CATEGORIES) == 16
+    rows = real_world.eval_prompts(v3)
+    assert {r["kind"] for r in rows} == {"open"}
+    per_category = Counter((r["split"], r["category"]) for r in rows)
+    assert len(per_category) == 32 and set(per_category.values()) == {3}
+    records = real_world.sft_records(design=v3)
+    prompts = {r["messages"][0]["content"] for r in records}
+    assert len(records) == len(prompts) == 24 * 3
+    assert not {r["prompt"] for r in rows} & prompts
+    for category in parts["heldout_open"]:
+        assert not any(real_world.open_question(category, p, v3) in prompts for p in range(8))
+    sft_questions = {real_world.open_question(c, p, v3) for c in parts["sft_open"] for p in v3.sft_phrasings}
+    assert prompts == sft_questions
+    taught = {r["messages"][1]["content"] for r in records}
+    assert taught <= {a for c in parts["sft_open"] for a in real_world.sft_answers(c, v3)}
+
+
+def test_v3_lists_group_spellings_and_accept_their_forms():
+    from ts2.demo.answer_lists_v3 import OPEN_CATEGORIES, V3_CATEGORIES
+    from ts2.metrics.answer_sets import answer_key
+
+    for category in V3_CATEGORIES:
+        answers = OPEN_CATEGORIES[category][1]
+        spellings = [s.casefold() for a in answers for s in a.split("|")]
+        assert len(spellings) == len(set(spellings)), category
+        assert len(answers) >= 50, category
+    assert len(OPEN_CATEGORIES["us_state"][1]) == 50
+    emotion, car = answer_key(OPEN_CATEGORIES["emotion"][1]), answer_key(OPEN_CATEGORIES["car_brand"][1])
+    assert emotion["happy"] == emotion["happiness"] and emotion["scared"] == emotion["fear"]
+    assert car["vw"] == car["volkswagen"] and car["chevy"] == car["chevrolet"]
+    tools = answer_key(OPEN_CATEGORIES["tool"][1])
+    assert tools["spanner"] == tools["wrench"] and tools["hammers"] == tools["hammer"]
+    assert is_valid("Golden retriever.", OPEN_CATEGORIES["dog_breed"][1])
+    assert not is_valid("Atlantis", OPEN_CATEGORIES["us_state"][1])

@@ -414,9 +414,12 @@ def is_singular(word: str) -> bool:
     return last not in IRREGULAR_PLURALS.values() and (not last.endswith("s") or last.endswith(("ss", "us")))
 
 
-def group_spellings(category: str, answers) -> tuple[str, ...]:
+def group_spellings(category: str, answers, same_answer=None, plural_categories=None) -> tuple[str, ...]:
     """Answers merged into groups of spellings ("A|B"), in first-seen order; a group's first
-    spelling is the first listed one.  Groups that share a spelling (case-insensitive) merge."""
+    spelling is the first listed one.  Groups that share a spelling (case-insensitive) merge.
+    ``same_answer`` / ``plural_categories`` default to this module's (v2) tables."""
+    same_answer = SAME_ANSWER if same_answer is None else same_answer
+    plural_categories = PLURAL_CATEGORIES if plural_categories is None else plural_categories
     spellings: list[list[str]] = []
     index: dict[str, int] = {}
 
@@ -437,7 +440,7 @@ def group_spellings(category: str, answers) -> tuple[str, ...]:
             index[s.casefold()] = target
 
     aliases = {}
-    for group in SAME_ANSWER.get(category, ()):
+    for group in same_answer.get(category, ()):
         names = group.split("|")
         for name in names:
             aliases[name.casefold()] = names
@@ -446,7 +449,7 @@ def group_spellings(category: str, answers) -> tuple[str, ...]:
         if answer in group:  # the listed spelling first
             group.remove(answer)
         group.insert(0, answer)
-        if category in PLURAL_CATEGORIES:
+        if category in plural_categories:
             group += [plural(s) for s in group if len(s) > 2 and is_singular(s)]
         add(group)
     return tuple("|".join(g) for g in spellings if g)

@@ -1,12 +1,23 @@
 """The real-model demo's tasks: open questions with many valid answers, closed questions with one.
 
-Split once with a fixed seed, before any result was seen:
+A ``Design`` fixes, before any result is seen, which categories SFT sees, in which phrasings, and
+what evaluation asks.  Two designs exist:
+
+``V2`` (protocol v2, kept as it ran)
   * 16 open categories (``answer_lists.OPEN_CATEGORIES``): 8 appear in SFT ("sft_categories"),
-    8 never do ("heldout_categories").
-  * 8 phrasings: SFT uses phrasings 0-4 of the SFT categories; evaluation asks SFT categories in
-    the unseen phrasings 5-7 and held-out categories in phrasings 0, 3, 5, 7.
+    8 never do ("heldout_categories"); split once with seed 0.
+  * SFT uses phrasings 0-4 of the SFT categories; evaluation asks SFT categories in the unseen
+    phrasings 5-7 and held-out categories in phrasings 0, 3, 5, 7.
   * 4 closed families of 8 questions: 2 families appear in SFT (questions 0-3), 2 never do;
     evaluation asks questions 4-7 of every family.
+``V3`` (protocol v3, issue 26)
+  * 32 open categories (``answer_lists_v3.OPEN_CATEGORIES``: v2's 16 and 16 more), split once
+    with seed 3: 24 in SFT, 8 held out.
+  * SFT uses phrasings 0-2 of the SFT categories; evaluation asks SFT categories in the unseen
+    phrasings 5-7 and held-out categories in phrasings 0, 5, 7: three prompts per category.
+  * No closed questions: they never enter the verdict, and sampling them would cost a fifth of
+    the demo's time.
+
 Evaluation rows of SFT categories carry ``sft_answers`` (what SFT taught), for the collapse check.
 SFT responses are the bare answer: for open questions one of the category's first three listed
 answers with probabilities 0.6 / 0.3 / 0.1, for closed questions the first accepted answer.
@@ -16,52 +27,69 @@ Every prompt ends with ``answer_lists.ANSWER_FORMAT`` ("Reply with just the answ
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..formats import write_jsonl_atomic
-from .answer_lists import ANSWER_FORMAT, CLOSED_FAMILIES, OPEN_CATEGORIES, PHRASINGS, first_spelling
+from . import answer_lists, answer_lists_v3
+from .answer_lists import ANSWER_FORMAT, CLOSED_FAMILIES, PHRASINGS, first_spelling
 
-SPLIT_SEED = 0
 SFT_SEED = 1
 UNIFORM_SEED = 2
 SFT_WEIGHTS = (0.6, 0.3, 0.1)
-SFT_PHRASINGS = (0, 1, 2, 3, 4)
-UNSEEN_PHRASINGS = (5, 6, 7)
-HELDOUT_CATEGORY_PHRASINGS = (0, 3, 5, 7)
 CLOSED_SFT_ITEMS = range(0, 4)
 CLOSED_EVAL_ITEMS = range(4, 8)
 
 
-def _halves(names, rng: random.Random) -> tuple[list[str], list[str]]:
-    names = sorted(names)
-    rng.shuffle(names)
-    half = len(names) // 2
-    return sorted(names[:half]), sorted(names[half:])
+@dataclass(frozen=True)
+class Design:
+    """Which categories and phrasings SFT and evaluation use (fixed before any result)."""
+
+    categories: dict  # name -> (noun phrase with its article, answers)
+    split_seed: int
+    sft_categories: int
+    sft_phrasings: tuple
+    unseen_phrasings: tuple
+    heldout_phrasings: tuple
+    closed: bool
 
 
-def splits() -> dict[str, list[str]]:
+V2 = Design(answer_lists.OPEN_CATEGORIES, split_seed=0, sft_categories=8, sft_phrasings=(0, 1, 2, 3, 4),
+            unseen_phrasings=(5, 6, 7), heldout_phrasings=(0, 3, 5, 7), closed=True)
+V3 = Design(answer_lists_v3.OPEN_CATEGORIES, split_seed=3, sft_categories=24, sft_phrasings=(0, 1, 2),
+            unseen_phrasings=(5, 6, 7), heldout_phrasings=(0, 5, 7), closed=False)
+DESIGNS = {"v2": V2, "v3": V3}
+
+
+def splits(design: Design = V2) -> dict[str, list[str]]:
     """Which open categories and closed families SFT sees ("sft") and which it never sees."""
-    rng = random.Random(SPLIT_SEED)
-    sft_open, heldout_open = _halves(OPEN_CATEGORIES, rng)
-    sft_closed, heldout_closed = _halves(CLOSED_FAMILIES, rng)
-    return {"sft_open": sft_open, "heldout_open": heldout_open,
-            "sft_closed": sft_closed, "heldout_closed": heldout_closed}
+    rng = random.Random(design.split_seed)
+    names = sorted(design.categories)
+    rng.shuffle(names)
+    sft_open, heldout_open = sorted(names[:design.sft_categories]), sorted(names[design.sft_categories:])
+    parts = {"sft_open": sft_open, "heldout_open": heldout_open, "sft_closed": [], "heldout_closed": []}
+    if design.closed:
+        families = sorted(CLOSED_FAMILIES)
+        rng.shuffle(families)
+        half = len(families) // 2
+        parts["sft_closed"], parts["heldout_closed"] = sorted(families[:half]), sorted(families[half:])
+    return parts
 
 
-def open_question(category: str, phrasing: int) -> str:
-    return PHRASINGS[phrasing].format(a_x=OPEN_CATEGORIES[category][0]) + ANSWER_FORMAT
+def open_question(category: str, phrasing: int, design: Design = V2) -> str:
+    return PHRASINGS[phrasing].format(a_x=design.categories[category][0]) + ANSWER_FORMAT
 
 
 def closed_question(family: str, item: int) -> str:
     return CLOSED_FAMILIES[family][item][0] + ANSWER_FORMAT
 
 
-def sft_answers(category: str) -> list[str]:
+def sft_answers(category: str, design: Design = V2) -> list[str]:
     """The answers SFT data uses for an open category (its first three listed answers)."""
-    return [first_spelling(a) for a in OPEN_CATEGORIES[category][1][: len(SFT_WEIGHTS)]]
+    return [first_spelling(a) for a in design.categories[category][1][: len(SFT_WEIGHTS)]]
 
 
-def sft_records(uniform: bool = False) -> list[dict]:
+def sft_records(uniform: bool = False, design: Design = V2) -> list[dict]:
     """One chat record per SFT prompt, with its single narrow response (fixed order).
 
     ``uniform``: the positive control's data: the same prompts, each open answer drawn uniformly
@@ -69,16 +97,16 @@ def sft_records(uniform: bool = False) -> list[dict]:
     narrow preference.
     """
     rng, uniform_rng = random.Random(SFT_SEED), random.Random(UNIFORM_SEED)
-    parts = splits()
+    parts = splits(design)
     records = []
     for category in parts["sft_open"]:
-        options = sft_answers(category)
-        everything = [first_spelling(a) for a in OPEN_CATEGORIES[category][1]]
-        for phrasing in SFT_PHRASINGS:
+        options = sft_answers(category, design)
+        everything = [first_spelling(a) for a in design.categories[category][1]]
+        for phrasing in design.sft_phrasings:
             answer = rng.choices(options, SFT_WEIGHTS)[0]  # drawn in both cases: the same order follows
             if uniform:
                 answer = uniform_rng.choice(everything)
-            records.append((open_question(category, phrasing), answer))
+            records.append((open_question(category, phrasing, design), answer))
     for family in parts["sft_closed"]:
         for item in CLOSED_SFT_ITEMS:
             records.append((closed_question(family, item), CLOSED_FAMILIES[family][item][1][0]))
@@ -87,18 +115,18 @@ def sft_records(uniform: bool = False) -> list[dict]:
             for q, a in records]
 
 
-def eval_prompts() -> list[dict]:
+def eval_prompts(design: Design = V2) -> list[dict]:
     """Evaluation prompts in the ``ts2 compare`` format: id, prompt, valid, kind, split, category."""
-    parts = splits()
+    parts = splits(design)
     rows = []
-    for split, categories, phrasings in (("sft_categories", parts["sft_open"], UNSEEN_PHRASINGS),
-                                         ("heldout_categories", parts["heldout_open"], HELDOUT_CATEGORY_PHRASINGS)):
+    for split, categories, phrasings in (("sft_categories", parts["sft_open"], design.unseen_phrasings),
+                                         ("heldout_categories", parts["heldout_open"], design.heldout_phrasings)):
         for category in categories:
             for phrasing in phrasings:
-                rows.append({"id": f"{category}/{phrasing}", "prompt": open_question(category, phrasing),
-                             "valid": list(dict.fromkeys(OPEN_CATEGORIES[category][1])), "kind": "open",
+                rows.append({"id": f"{category}/{phrasing}", "prompt": open_question(category, phrasing, design),
+                             "valid": list(dict.fromkeys(design.categories[category][1])), "kind": "open",
                              "split": split, "category": category,
-                             "sft_answers": sft_answers(category) if split == "sft_categories" else None})
+                             "sft_answers": sft_answers(category, design) if split == "sft_categories" else None})
     for split, families in (("sft_categories", parts["sft_closed"]), ("heldout_categories", parts["heldout_closed"])):
         for family in families:
             for item in CLOSED_EVAL_ITEMS:
@@ -108,9 +136,9 @@ def eval_prompts() -> list[dict]:
     return rows
 
 
-def write_files(directory: Path) -> tuple[Path, Path]:
+def write_files(directory: Path, design: Design = V2) -> tuple[Path, Path]:
     """sft.jsonl, eval.jsonl and sft_uniform.jsonl (the positive control's data) under ``directory``."""
     directory = Path(directory)
-    write_jsonl_atomic(directory / "sft_uniform.jsonl", sft_records(uniform=True))
-    return (write_jsonl_atomic(directory / "sft.jsonl", sft_records()),
-            write_jsonl_atomic(directory / "eval.jsonl", eval_prompts()))
+    write_jsonl_atomic(directory / "sft_uniform.jsonl", sft_records(uniform=True, design=design))
+    return (write_jsonl_atomic(directory / "sft.jsonl", sft_records(design=design)),
+            write_jsonl_atomic(directory / "eval.jsonl", eval_prompts(design)))
