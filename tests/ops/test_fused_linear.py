@@ -81,6 +81,24 @@ def test_fused_half_precision_no_worse_than_unfused_same_dtype(dtype):
         assert err <= 1.5 * (naive.double() - truth).norm() + 1e-4 * truth.norm()
 
 
+@pytest.mark.parametrize("name", ["ce", "ts2"])
+def test_fused_under_autocast_matches_the_unfused_loss_of_autocast_logits(name):
+    """Under bf16 autocast (``--bf16`` on CPU) float32 hidden states and weights reach the fused
+    loss; it must take the autocast dtype as nn.Linear would, and give float32 gradients to float32
+    leaves (it raised a dtype error before).  The reference: logits from an autocast matmul, then
+    the loss in float32."""
+    hidden, weight, bias, target = _problem(dtype=torch.float32, vocab=512, dim=32, seed=2)
+    module = ts2.get_loss(name, chunk_size=16)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss, grads = _grads(lambda h, w, b: module.fused(h, w, target, bias=b), (hidden, weight, bias))
+        ref_loss, ref_grads = _grads(lambda h, w, b: module(torch.nn.functional.linear(h, w, b).float(), target),
+                                     (hidden, weight, bias))
+    assert loss.dtype == torch.float32 and all(g.dtype == torch.float32 for g in grads)
+    torch.testing.assert_close(loss, ref_loss, rtol=2e-2, atol=2e-2)
+    for got, want in zip(grads, ref_grads):
+        torch.testing.assert_close(got, want, rtol=5e-2, atol=5e-3 * want.abs().max().item())
+
+
 @pytest.mark.parametrize("name", ["ce", "ts2", "gem"])
 def test_fused_all_ignored_batch_is_zero_and_connected(name):
     hidden, weight, bias, target = _problem(dtype=torch.float32, ignore_frac=1.0)

@@ -129,8 +129,20 @@ def fused_linear_loss(rows_fn, hidden, weight, target, bias=None, ignore_index=-
     hidden [..., d], weight [V, d], bias [V] or None, target [...] (same leading shape).
     """
     stats = {} if return_diagnostics else None
-    loss = _FusedLinearLoss.apply(hidden, weight, bias, target, rows_fn, ignore_index, reduction,
-                                  num_items_in_batch, chunk_size, stats)
+    device = hidden.device.type
+    if torch.is_autocast_enabled(device):
+        # As nn.Linear under autocast: the matmuls take the autocast dtype.  The function itself runs
+        # with autocast off, so that its own buffers and matmuls keep one dtype (the row arithmetic
+        # stays float32, see compute_dtype); autograd casts the gradients back to each input's dtype.
+        low = torch.get_autocast_dtype(device)
+        hidden, weight = hidden.to(low), weight.to(low)
+        bias = None if bias is None else bias.to(low)
+        with torch.autocast(device, enabled=False):
+            loss = _FusedLinearLoss.apply(hidden, weight, bias, target, rows_fn, ignore_index, reduction,
+                                          num_items_in_batch, chunk_size, stats)
+    else:
+        loss = _FusedLinearLoss.apply(hidden, weight, bias, target, rows_fn, ignore_index, reduction,
+                                      num_items_in_batch, chunk_size, stats)
     return (loss, stats) if return_diagnostics else loss
 
 
