@@ -42,7 +42,8 @@ def test_nucleus_matches_hugging_face_warpers(top_k, top_p, scale):
     logits = scale * torch.randn(16, 5000)
     vals, idx, keep = _nucleus(logits / 0.8, top_k, top_p)
     mine = torch.zeros_like(logits, dtype=torch.bool)
-    mine.scatter_(1, idx, keep)
+    rows = torch.arange(logits.shape[0]).unsqueeze(1).expand_as(idx)
+    mine[rows[keep], idx[keep]] = True  # ids where keep is False are padding
     # HF sums float32 probabilities in ascending order: the two may differ only for a token whose
     # preceding mass is within rounding of top_p (3 tokens of 80000 in these cases).
     scores = (logits / 0.8).double()
@@ -91,6 +92,29 @@ def test_a_row_draws_the_same_token_whatever_its_batch():
         assert int(alone.tokens) == int(full.tokens[i])
     other_step = draw_tokens(logits, keys, step=3, temperature=0.9, top_p=0.95)
     assert not torch.equal(other_step.tokens, full.tokens)
+
+
+def test_rows_whose_nuclei_differ_in_size_draw_what_a_whole_vocabulary_sort_draws():
+    """A batch mixing peaked rows (nucleus inside the top 64) and flat rows (nucleus past 4096):
+    each row's token equals the one drawn from a full sort of its own vocabulary, alone."""
+    from ts2.ops.sampling import gumbel
+
+    torch.manual_seed(3)
+    vocab = 9000
+    logits = torch.randn(12, vocab) * torch.tensor([8.0, 0.05, 3.0, 0.2] * 3).unsqueeze(1)
+    keys = _keys(12, seed=9)
+    batch = draw_tokens(logits, keys, step=1, temperature=1.2, top_p=0.9)
+    for i in range(12):
+        scores = (logits[i:i + 1] / 1.2).double()
+        probs = torch.softmax(scores, 1)
+        sorted_probs, order = probs.sort(1, descending=True)
+        kept_sorted = (sorted_probs.cumsum(1) - sorted_probs) < 0.9
+        kept_sorted[:, 0] = True
+        kept = torch.zeros_like(kept_sorted).scatter_(1, order, kept_sorted)
+        ids = torch.arange(vocab).unsqueeze(0)
+        want = torch.where(kept, scores + gumbel(keys[i:i + 1], 1, ids), float("-inf")).argmax(1)
+        assert int(batch.tokens[i]) == int(want)
+        assert int(draw_tokens(logits[i:i + 1], keys[i:i + 1], step=1, temperature=1.2, top_p=0.9).tokens) == int(want)
 
 
 def test_ranks_count_larger_raw_logits():

@@ -19,7 +19,8 @@ the cumulative sum over the whole vocabulary moves by one rounding step.)
 Top-p follows Hugging Face / vLLM: candidates sorted by probability; a token is kept iff the
 probability mass of the tokens ranked strictly before it is < top_p (the first is always kept);
 with top-k as well, top-k is applied first and top-p works on the renormalised top-k mass.
-The nucleus is found from a top-64 (then 512, 4096, V) instead of sorting the vocabulary.
+The nucleus is found from a top-64 (then 512, 4096, V, for the rows that need more) instead of
+sorting the vocabulary.
 """
 
 from __future__ import annotations
@@ -123,28 +124,54 @@ class Draw(NamedTuple):
 
 
 def _nucleus(scores: torch.Tensor, top_k: int, top_p: float):
-    """Candidates [B, K] (scores and ids, descending) and a keep mask, per HF/vLLM semantics."""
+    """Candidates [B, K] (scores and ids, descending) and a keep mask, per HF/vLLM semantics.
+
+    Without top-k, each row's nucleus is looked for in its top 64, then 512, 4096 and V candidates,
+    and only the rows whose nucleus is not complete yet go on to the next size: at a high
+    temperature a few rows with a nucleus of thousands of tokens no longer make every row sort
+    the whole vocabulary.  The result is cut to the widest nucleus (columns past it are never
+    kept), padded with -inf scores and keep False."""
     vocab = scores.shape[1]
     if top_k > 0:
         vals, idx = scores.topk(min(top_k, vocab), dim=1)
-        log_norm = vals.logsumexp(1, keepdim=True)  # top-p on the renormalised top-k mass
-        ks = (vals.shape[1],)
-    else:
-        log_norm = scores.logsumexp(1, keepdim=True)
-        ks = tuple(k for k in NUCLEUS_STEPS if k < vocab) + (vocab,)
-        vals = idx = None
-    for k in ks:
-        if vals is None or vals.shape[1] < k:
-            vals, idx = scores.topk(k, dim=1)
-        probs = (vals.double() - log_norm.double()).exp()
-        before = probs.cumsum(1) - probs  # mass ranked strictly before each candidate (float64: exact
-        keep = before < top_p  # to rounding of the logits, not of a long float32 sum)
-        keep[:, 0] = True
-        # Complete when every row's nucleus ends inside these k candidates.
-        if k == ks[-1] or not bool(keep[:, -1].any()):
-            return vals, idx, keep
-        vals = None
-    raise AssertionError("unreachable")
+        return vals, idx, _keep(vals, vals.logsumexp(1, keepdim=True), top_p)
+    log_norm = scores.logsumexp(1, keepdim=True)
+    sizes = tuple(k for k in NUCLEUS_STEPS if k < vocab) + (vocab,)
+    pending = None  # row indices still looking (None: every row)
+    found = []
+    for k in sizes:
+        part = scores if pending is None else scores.index_select(0, pending)
+        vals, idx = part.topk(k, dim=1)
+        keep = _keep(vals, log_norm if pending is None else log_norm.index_select(0, pending), top_p)
+        rows = torch.arange(scores.shape[0], device=scores.device) if pending is None else pending
+        done = ~keep[:, -1] if k != sizes[-1] else torch.ones_like(keep[:, -1])
+        if bool(done.all()):
+            found.append((rows, vals, idx, keep))
+            break
+        found.append((rows[done], vals[done], idx[done], keep[done]))
+        pending = rows[~done]
+    if len(found) == 1 and found[0][0].numel() == scores.shape[0]:
+        rows, vals, idx, keep = found[0]
+        if pending is None:  # every row finished in the first block: no reassembly
+            width = int(keep.sum(1).max())
+            return vals[:, :width], idx[:, :width], keep[:, :width]
+    width = max(int(keep.sum(1).max()) for _, _, _, keep in found if keep.numel())
+    vals = scores.new_full((scores.shape[0], width), float("-inf"))
+    idx = torch.zeros((scores.shape[0], width), dtype=torch.long, device=scores.device)
+    keep = torch.zeros((scores.shape[0], width), dtype=torch.bool, device=scores.device)
+    for rows, v, i, m in found:
+        w = min(width, v.shape[1])
+        vals[rows, :w], idx[rows, :w], keep[rows, :w] = v[:, :w], i[:, :w], m[:, :w]
+    return vals, idx, keep
+
+
+def _keep(vals: torch.Tensor, log_norm: torch.Tensor, top_p: float) -> torch.Tensor:
+    """Keep mask of descending candidates: the mass ranked strictly before each one is < top_p."""
+    probs = (vals.double() - log_norm.double()).exp()
+    before = probs.cumsum(1) - probs  # float64: exact to rounding of the logits, not of a long float32 sum
+    keep = before < top_p
+    keep[:, 0] = True
+    return keep
 
 
 def draw_tokens(logits: torch.Tensor, keys: torch.Tensor, step: int, temperature: float = 1.0,
