@@ -22,7 +22,9 @@ from __future__ import annotations
 import torch
 
 from .driver import compute_dtype, flatten_targets, reduction_weight, run_row_blocks
-from .losses import ce_rows_fn, dft_rows_fn, gem_rows_fn, sparsemax_plus_rows_fn
+from .losses import RowsFn, ce_rows_fn, dft_rows_fn, gem_rows_fn, sparsemax_plus_rows_fn
+
+Tensor = torch.Tensor
 
 # Rows per chunk.  Every chunk re-reads and re-writes all of grad W ([V, d]) while its matmuls cost
 # chunk * V * d, so the overhead ratio depends on the rows per chunk, not on V: on this 2-core CPU
@@ -122,8 +124,10 @@ class _FusedLinearLoss(torch.autograd.Function):
         return (grad_h, grad_w, grad_b) + (None,) * 7
 
 
-def fused_linear_loss(rows_fn, hidden, weight, target, bias=None, ignore_index=-100, reduction="mean",
-                      num_items_in_batch=None, chunk_size=None, return_diagnostics=False):
+def fused_linear_loss(rows_fn: RowsFn, hidden: Tensor, weight: Tensor, target: Tensor, bias: Tensor | None = None,
+                      ignore_index: int = -100, reduction: str = "mean", num_items_in_batch: int | Tensor | None = None,
+                      chunk_size: int | None = None,
+                      return_diagnostics: bool = False) -> Tensor | tuple[Tensor, dict[str, Tensor]]:
     """Loss of ``hidden @ weight.T + bias`` against ``target`` without materialising the logits.
 
     hidden [..., d], weight [V, d], bias [V] or None, target [...] (same leading shape).
@@ -146,34 +150,41 @@ def fused_linear_loss(rows_fn, hidden, weight, target, bias=None, ignore_index=-
     return (loss, stats) if return_diagnostics else loss
 
 
-def fused_linear_cross_entropy_loss(hidden, weight, target, bias=None, ignore_index=-100,
-                                    reduction="mean", num_items_in_batch=None, chunk_size=None):
+def fused_linear_cross_entropy_loss(hidden: Tensor, weight: Tensor, target: Tensor, bias: Tensor | None = None,
+                                    ignore_index: int = -100, reduction: str = "mean",
+                                    num_items_in_batch: int | Tensor | None = None,
+                                    chunk_size: int | None = None) -> Tensor:
     return fused_linear_loss(ce_rows_fn(), hidden, weight, target, bias, ignore_index, reduction,
                              num_items_in_batch, chunk_size)
 
 
-def fused_linear_sparsemax_loss(hidden, weight, target, bias=None, temperature=1.0, ignore_index=-100,
-                                reduction="mean", num_items_in_batch=None, chunk_size=None):
+def fused_linear_sparsemax_loss(hidden: Tensor, weight: Tensor, target: Tensor, bias: Tensor | None = None,
+                                temperature: float = 1.0, ignore_index: int = -100, reduction: str = "mean",
+                                num_items_in_batch: int | Tensor | None = None,
+                                chunk_size: int | None = None) -> Tensor:
     return fused_linear_loss(sparsemax_plus_rows_fn(0.0, temperature), hidden, weight, target, bias,
                              ignore_index, reduction, num_items_in_batch, chunk_size)
 
 
-def fused_linear_sparsemax_plus_loss(hidden, weight, target, bias=None, alpha=0.25, temperature=1.0,
-                                     adaptive=False, ignore_index=-100, reduction="mean",
-                                     num_items_in_batch=None, chunk_size=None,
-                                     return_diagnostics=False):
+def fused_linear_sparsemax_plus_loss(hidden: Tensor, weight: Tensor, target: Tensor, bias: Tensor | None = None,
+                                     alpha: float = 0.25, temperature: float = 1.0, adaptive: bool = False,
+                                     ignore_index: int = -100, reduction: str = "mean",
+                                     num_items_in_batch: int | Tensor | None = None, chunk_size: int | None = None,
+                                     return_diagnostics: bool = False) -> Tensor | tuple[Tensor, dict[str, Tensor]]:
     return fused_linear_loss(sparsemax_plus_rows_fn(alpha, temperature, adaptive), hidden, weight,
                              target, bias, ignore_index, reduction, num_items_in_batch, chunk_size,
                              return_diagnostics)
 
 
-def fused_linear_gem_loss(hidden, weight, target, bias=None, beta=0.7, h="linear", ignore_index=-100,
-                          reduction="mean", num_items_in_batch=None, chunk_size=None):
+def fused_linear_gem_loss(hidden: Tensor, weight: Tensor, target: Tensor, bias: Tensor | None = None,
+                          beta: float = 0.7, h: str = "linear", ignore_index: int = -100, reduction: str = "mean",
+                          num_items_in_batch: int | Tensor | None = None, chunk_size: int | None = None) -> Tensor:
     return fused_linear_loss(gem_rows_fn(beta, h), hidden, weight, target, bias, ignore_index,
                              reduction, num_items_in_batch, chunk_size)
 
 
-def fused_linear_dft_loss(hidden, weight, target, bias=None, ignore_index=-100, reduction="mean",
-                          num_items_in_batch=None, chunk_size=None):
+def fused_linear_dft_loss(hidden: Tensor, weight: Tensor, target: Tensor, bias: Tensor | None = None,
+                          ignore_index: int = -100, reduction: str = "mean",
+                          num_items_in_batch: int | Tensor | None = None, chunk_size: int | None = None) -> Tensor:
     return fused_linear_loss(dft_rows_fn(), hidden, weight, target, bias, ignore_index, reduction,
                              num_items_in_batch, chunk_size)
