@@ -296,6 +296,46 @@ def test_the_grid_is_extended_down_while_a_method_is_below_the_highest_target(se
         CompareConfig.from_dict({**raw, "sampling": {**raw["sampling"], "min_temperature": 0.9}}, root)
 
 
+def test_every_seed_is_sampled_lower_while_the_mean_accuracy_misses_the_highest_target(setup):
+    """bracket_means: the first seed reaches the band's top at T 0.8 and stops the search there,
+    but the mean over two seeds does not; every seed is then sampled at 0.7, then 0.6, until the
+    mean reaches it (planted sample files stand in for the sampler)."""
+    from ts2.compare.run import Compare
+
+    root, _, raw = setup
+    raw = {**raw, "seeds": [0, 1],
+           "sampling": {"n": 4, "temperatures": [0.8, 1.0], "min_temperature": 0.4, "extend_step": 0.1},
+           "verdict": {"method": "ts2", "split": "seen", "band": [0.5, 0.9]}}
+    run = Compare(CompareConfig.from_dict(raw, root), root / "out", log=lambda message: None)
+    (root / "out" / "samples").mkdir(parents=True)
+    (root / "out" / "runs").mkdir(parents=True)
+
+    def write(method, seed, temperature):
+        accurate = 4 if seed == 0 or temperature < 0.65 else 2 if temperature < 0.75 else 0
+        write_jsonl(root / "out" / "samples" / f"{method}-seed{seed}-T{temperature}.jsonl",
+                    [{"id": r["id"], "responses": ["3"] * accurate + ["no idea"] * (4 - accurate)} for r in EVAL])
+
+    for seed in (0, 1):
+        for t in (0.8, 1.0):
+            write("ts2", seed, t)
+            write_jsonl(root / "out" / "samples" / f"ce-seed{seed}-T{t}.jsonl",  # ce: accurate everywhere
+                        [{"id": r["id"], "responses": ["3"] * 4} for r in EVAL])
+    for method in ("ce", "ts2"):
+        (root / "out" / "runs" / f"{method}-temperatures.json").write_text(json.dumps({"extended": []}))
+    sampled = []
+
+    def sample_seeds(method, temperature):
+        sampled.append((method, temperature))
+        for seed in (0, 1):
+            write(method, seed, temperature)
+
+    run.bracket_means(sample_seeds)
+    assert sampled == [("ts2", 0.7), ("ts2", 0.6)]
+    assert run.temperatures("ts2") == [0.8, 1.0, 0.7, 0.6] and run.temperatures("ce") == [0.8, 1.0]
+    record = json.loads((root / "out" / "runs" / "ts2-temperatures.json").read_text())
+    assert record["by_mean_of_seeds"] == [0.7, 0.6]
+
+
 def test_closed_prompts_only_draw_no_empty_figures(setup):
     """An OpenLLM task as the evaluation set: no open prompt, so no frontier or bars to draw; the
     report says why instead of shipping empty PNGs."""
