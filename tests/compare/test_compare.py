@@ -126,6 +126,16 @@ def test_a_larger_comparison_takes_over_the_runs_it_shares(setup, capsys):
     assert main(["compare", str(root / "other.yaml"), "--output", str(root / "other"), "--reuse",
                  str(root / "small")]) == 2
     assert "its training differs" in capsys.readouterr().err and not (root / "other").exists()
+    # An output directory moved with its data resumes: data paths are checked by their digests (the
+    # base model is where it was, as a gguf:NAME source or a shared model directory would be).
+    import shutil
+
+    moved = root.parent / (root.name + "-moved")
+    shutil.copytree(root, moved, copy_function=shutil.copy2)
+    (moved / "small.yaml").write_text(yaml.safe_dump({**small, "base_model": str(root / "base")}))  # as gguf:NAME
+    stamps = {p: p.stat().st_mtime_ns for p in (moved / "small").rglob("*.jsonl")}
+    assert main(["compare", str(moved / "small.yaml"), "--output", str(moved / "small")]) == 0
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
 
 
 def test_an_output_directory_belongs_to_one_config(setup, capsys):

@@ -51,7 +51,7 @@ class Compare:
         path = self.out / "config.json"
         if path.is_file():
             previous = json.loads(path.read_text())
-            if previous != json.loads(json.dumps(record)):
+            if _without_data_paths(previous) != _without_data_paths(json.loads(json.dumps(record))):
                 raise DataError(f"{self.out}: holds a comparison made with another configuration "
                                 f"(see {path}); use another output directory")
         else:
@@ -362,6 +362,15 @@ class Compare:
                               {"train_examples": examples})
         write_report(self.out, report)
         return report
+
+
+def _without_data_paths(record: dict) -> dict:
+    """A resolved configuration without the paths of its data files: their contents are checked by
+    digest (inputs.json), so an output directory moved or copied with its data still resumes."""
+    record = {k: v for k, v in record.items() if k not in ("train_data", "eval_prompts")}
+    record["methods"] = {m: {k: v for k, v in spec.items() if k != "train_data"}
+                         for m, spec in record.get("methods", {}).items()}
+    return record
 
 
 def _targets(cfg: CompareConfig) -> tuple[float, float] | None:
