@@ -103,6 +103,9 @@ def _generate(argv: list[str]) -> int:
         if name == "stop":
             p.add_argument("--stop", action="append", default=[], metavar="STRING",
                            help="end a response at this string, which is cut off (repeatable)")
+        elif name == "n":  # launchers (torchrun) take "--n" for an abbreviation of their own flags
+            p.add_argument("--num_samples", "--n", dest="n", type=int, default=value,
+                           help=f"responses per prompt (default {value}; --n is an alias outside launchers)")
         elif isinstance(value, bool):
             p.add_argument(f"--{name}", action="store_true", help=f"(default {value})")
         else:
@@ -114,7 +117,9 @@ def _generate(argv: list[str]) -> int:
     chat = auto_bool("--chat_template", args.chat_template)
     result = generate(args.model, args.prompts, args.output, settings, args.column, chat, not args.no_progress,
                       runtime, args.code_prompt)
-    print(result.summary())
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    prefix = f"rank {os.environ.get('RANK', '0')} of {world}: " if world > 1 else ""
+    print(prefix + result.summary() + (f" (merged into {args.output})" if world > 1 else ""))
     return 0
 
 

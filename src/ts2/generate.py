@@ -247,10 +247,35 @@ def _recorded_prompt(prompt: Prompt):
 def generate(model_dir: str, prompts_path: str, output: str, settings: SamplingSettings,
              column: str | None = None, use_chat: bool | None = None, progress: bool = True,
              runtime: Runtime | None = None, code_prompt: str = "completion") -> GenerationResult:
-    """Sample ``settings.n`` responses for every prompt of ``prompts_path`` into ``output`` (resumed)."""
+    """Sample ``settings.n`` responses for every prompt of ``prompts_path`` into ``output`` (resumed).
+    Under a launcher (torchrun, accelerate launch) the prompts are shared out across the ranks and
+    merged into ``output`` by rank 0 (``ts2.sharding``); each rank returns its own part's result."""
+    from . import sharding
+
     runtime = runtime or Runtime()
     runtime.check()
     settings.check()
     prompts = read_prompts(prompts_path, column, code_prompt)
+    ranks = sharding.launcher_ranks()
+    if ranks is None:
+        sampler = Sampler.load(model_dir, runtime)
+        return sampler.run(prompts, output, settings, use_chat, runtime.batch_tokens, progress)
+    output = Path(output)
+    runtime = Runtime(sharding.share_device(runtime.device, ranks), runtime.dtype, runtime.batch_tokens)
     sampler = Sampler.load(model_dir, runtime)
-    return sampler.run(prompts, output, settings, use_chat, runtime.batch_tokens, progress)
+    if ranks.rank == 0:  # the output's rows are checked (settings, model, prompts) once, before any rank reads it
+        completed_ids(output, {**asdict(settings), "dtype": sampler.dtype_name},
+                      {p.id: _recorded_prompt(p) for p in prompts}, sampler.model_dir)
+    sharding.barrier()
+    merged = sharding.ids_in(output)
+    mine = [p for i, p in enumerate(prompts) if i % ranks.world == ranks.rank and p.id not in merged]
+    try:
+        result = sampler.run(mine, ranks.part(output), settings, use_chat, runtime.batch_tokens,
+                             progress and ranks.rank == 0)
+        sharding.barrier()
+        if ranks.rank == 0:
+            sharding.merge(output, [p.id for p in prompts], ranks)
+        sharding.barrier()
+    finally:
+        sharding.finish()
+    return result

@@ -284,3 +284,30 @@ def test_cli_generate_prints_a_summary(tmp_path, capsys, tiny_model):
                  "--device", "cpu", "--dtype", "float32"])
     out = capsys.readouterr().out
     assert code == 0 and "sampled 3 of 3 prompts (6 responses" in out and "tokens/s" in out
+
+
+def test_torchrun_shards_prompts_and_merges_what_one_process_writes(tmp_path, tiny_model):
+    """Under `torchrun --nproc_per_node 2 -m ts2.cli generate ... --num_samples 3` (the README's
+    command), each prompt is sampled by exactly one rank, rank 0 merges the parts into the output in
+    the prompt file's order, and the rows are those of a one-process run; rerunning samples nothing."""
+    import os
+
+    prompts = _prompts(tmp_path / "p.jsonl", count=9)
+    flags = ["--model", str(tiny_model), "--prompts", str(prompts), "--num_samples", "3", "--max_new_tokens", "5",
+             "--temperature", "1.0", "--top_k", "0", "--top_p", "0.9", "--seed", "3", "--no_progress"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    single = tmp_path / "single.jsonl"
+    subprocess.run([sys.executable, "-m", "ts2.cli", "generate", *flags, "--output", str(single)], check=True,
+                   env=env, capture_output=True)
+    double = tmp_path / "double.jsonl"
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29541",
+               "-m", "ts2.cli", "generate", *flags, "--output", str(double)]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "rank 0 of 2: sampled 5 of 5" in result.stdout and "rank 1 of 2: sampled 5 of 5" in result.stdout
+    one, two = _rows(single), _rows(double)
+    assert [r["id"] for r in two] == [r["id"] for r in one] == [f"p{i}" for i in range(9)] + ["chat"]
+    assert [r["responses"] for r in two] == [r["responses"] for r in one]
+    assert not list(tmp_path.glob("double.jsonl.rank*"))
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and "sampled 0 of 0" in again.stdout and _rows(double) == two

@@ -1,0 +1,101 @@
+"""`ts2 generate` across the processes of a launcher (``torchrun``, ``accelerate launch``).
+
+Under a launcher (WORLD_SIZE > 1) rank r of W samples the prompts at positions r, r + W, r + 2W, ...
+of the prompt file, on its own device (``cuda:LOCAL_RANK`` when the device is auto and CUDA is
+there; on the CPU each process gets an equal share of the cores), into its own part file
+``OUTPUT.rank<r>-of-<W>``.  When every rank is done, rank 0 merges the output's earlier rows and
+the parts into OUTPUT, in the prompt file's order, atomically, and removes the parts.  The sampler's
+randomness belongs to each (seed, prompt, sample), so the merged rows are those of a one-process
+run (up to float rounding of the logits in other batch compositions).  An interrupted run resumes:
+each rank continues its part file, and prompts already in OUTPUT are not sampled again.
+
+The ranks meet at barriers of a gloo process group (the launcher's rendezvous variables).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Ranks:
+    rank: int
+    world: int
+    local_rank: int
+    local_world: int
+
+    def part(self, output: Path) -> Path:
+        return output.with_name(f"{output.name}.rank{self.rank}-of-{self.world}")
+
+
+def launcher_ranks() -> Ranks | None:
+    """This process's place under a launcher, or None in a plain run."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return None
+    rank = int(os.environ["RANK"])
+    return Ranks(rank, world, int(os.environ.get("LOCAL_RANK", rank)), int(os.environ.get("LOCAL_WORLD_SIZE", world)))
+
+
+def share_device(device: str, ranks: Ranks) -> str:
+    """The device of this rank: its own GPU under ``auto``, else the one asked for; on the CPU, the
+    process's share of the cores."""
+    import torch
+
+    if device == "auto" and torch.cuda.is_available():
+        return f"cuda:{ranks.local_rank % torch.cuda.device_count()}"
+    if device in ("auto", "cpu"):
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // ranks.local_world))
+    return device
+
+
+def barrier() -> None:
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group(backend="gloo")
+    dist.barrier()
+
+
+def finish() -> None:
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def ids_in(path: Path) -> set[str]:
+    """Ids of the complete rows of a generations file (read only; a partial last line is ignored)."""
+    if not path.exists():
+        return set()
+    done = set()
+    with open(path, "rb") as f:
+        for raw in f:
+            if not raw.endswith(b"\n"):
+                break
+            done.add(str(json.loads(raw)["id"]))
+    return done
+
+
+def merge(output: Path, order: list[str], ranks: Ranks) -> int:
+    """Rank 0: OUTPUT's rows and every part's, in ``order`` (prompt ids), written atomically; the
+    parts are removed.  Returns the number of rows."""
+    from .formats import write_jsonl_atomic
+
+    rows: dict[str, dict] = {}
+    parts = [ranks.part(output) if r == ranks.rank else Ranks(r, ranks.world, r, ranks.local_world).part(output)
+             for r in range(ranks.world)]
+    for path in [output, *parts]:
+        if path.exists():
+            with open(path, "rb") as f:
+                for raw in f:
+                    if raw.endswith(b"\n"):
+                        row = json.loads(raw)
+                        rows.setdefault(str(row["id"]), row)
+    write_jsonl_atomic(output, (rows[i] for i in order if i in rows))
+    for path in parts:
+        path.unlink(missing_ok=True)
+    return len(rows)
