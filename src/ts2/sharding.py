@@ -1,4 +1,5 @@
-"""`ts2 generate` across the processes of a launcher (``torchrun``, ``accelerate launch``).
+"""`ts2 generate` across the processes of a launcher (``torchrun``; any launcher that sets WORLD_SIZE,
+RANK and the rendezvous variables).
 
 Under a launcher (WORLD_SIZE > 1) rank r of W samples the prompts at positions r, r + W, r + 2W, ...
 of the prompt file, on its own device (``cuda:LOCAL_RANK`` when the device is auto and CUDA is
