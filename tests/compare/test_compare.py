@@ -121,6 +121,15 @@ def test_a_larger_comparison_takes_over_the_runs_it_shares(setup, capsys):
     assert (root / "large/models/ce-seed0" / weights).stat().st_ino == (root / "small/models/ce-seed0" /
                                                                          weights).stat().st_ino
     assert (root / "large/samples/gem-seed0-T1.0.jsonl").is_file() and (root / "large/models/ce-seed1").is_dir()
+    # Sample files without their models (a committed run, say): nothing is trained for those runs.
+    import shutil
+
+    shutil.copytree(root / "small", root / "bare", ignore=shutil.ignore_patterns("models"))
+    assert main(["compare", str(root / "large.yaml"), "--output", str(root / "large2"), "--reuse",
+                 str(root / "bare")]) == 0
+    assert not (root / "large2/models/ce-seed0").exists() and (root / "large2/models/ce-seed1").is_dir()
+    tables = [json.loads((root / d / "report.json").read_text())["methods"] for d in ("large", "large2")]
+    assert tables[0] == tables[1] and set(tables[0]) == {"base", "ce", "ts2", "gem"}
     other = {**large, "training": {**large["training"], "learning_rate": 5e-4}}
     (root / "other.yaml").write_text(yaml.safe_dump(other))
     assert main(["compare", str(root / "other.yaml"), "--output", str(root / "other"), "--reuse",
@@ -128,8 +137,6 @@ def test_a_larger_comparison_takes_over_the_runs_it_shares(setup, capsys):
     assert "its training differs" in capsys.readouterr().err and not (root / "other").exists()
     # An output directory moved with its data resumes: data paths are checked by their digests (the
     # base model is where it was, as a gguf:NAME source or a shared model directory would be).
-    import shutil
-
     moved = root.parent / (root.name + "-moved")
     shutil.copytree(root, moved, copy_function=shutil.copy2)
     (moved / "small.yaml").write_text(yaml.safe_dump({**small, "base_model": str(root / "base")}))  # as gguf:NAME

@@ -163,11 +163,8 @@ class Compare:
         extend = self._extension_pending(method, seed)
         position_path = self.out / "positions" / f"{name}.json"
         probe_path = self.out / "probe" / f"{method}.json"
-        want_probe = (cfg.probe is not None and seed == cfg.seeds[0]
-                      and method in (cfg.probe["methods"] or cfg.all_methods()))
-        complete = all(self._samples_complete(p) for p in sample_paths.values()) and position_path.is_file() \
-            and (probe_path.is_file() or not want_probe) and not extend
-        if complete:
+        want_probe = self._wants_probe(method, seed)
+        if self.evaluated(method, seed):
             return
         start = time.perf_counter()
         sampler = Sampler.load(model_dir, _runtime(cfg))
@@ -210,6 +207,20 @@ class Compare:
         self._measure("evaluate", time.perf_counter() - start)
         sampler = None  # let its memory go before the next model loads
         gc.collect()
+
+    def _wants_probe(self, method: str, seed: int) -> bool:
+        cfg = self.config
+        return cfg.probe is not None and seed == cfg.seeds[0] and method in (cfg.probe["methods"] or cfg.all_methods())
+
+    def evaluated(self, method: str, seed: int) -> bool:
+        """Whether a run's evaluation stage is complete: every sample file, its answer-position
+        statistics, its probe panel where it has one, and the grid's extension decided."""
+        name = self.run_name(method, seed)
+        return (all(self._samples_complete(self.out / "samples" / f"{name}-T{t}.jsonl")
+                    for t in self.temperatures(method))
+                and (self.out / "positions" / f"{name}.json").is_file()
+                and ((self.out / "probe" / f"{method}.json").is_file() or not self._wants_probe(method, seed))
+                and not self._extension_pending(method, seed))
 
     # ---- temperatures beyond the grid (sampling.max_temperature) ------------------------------
     def _extension_path(self, method: str) -> Path:
@@ -312,7 +323,10 @@ class Compare:
 
     def _sample_every_seed(self, method: str, temperature) -> None:
         for seed in self.config.seeds:  # evaluate() samples the temperatures a run still lacks
-            self.evaluate(method, seed, str(self.out / "models" / self.run_name(method, seed)))
+            model = self.out / "models" / self.run_name(method, seed)
+            if not model.is_dir():  # reused as sample files only: trained again (the same seed and data order)
+                self.train(method, seed, self.base_model())
+            self.evaluate(method, seed, str(model))
 
     def _samples_complete(self, path: Path) -> bool:
         if not path.is_file():
@@ -348,7 +362,7 @@ class Compare:
             self._stage(kind, label, remaining)
             if kind == "import" or base is None:
                 base = self.base_model()
-            if kind == "train":
+            if kind == "train" and not self.evaluated(method, seed):  # a run reused without its model
                 self.train(method, seed, base)
             elif kind == "evaluate":
                 model_dir = base if method == "base" else str(self.out / "models" / self.run_name(method, seed))
