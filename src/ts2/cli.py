@@ -83,6 +83,7 @@ def _add_runtime_flags(p: argparse.ArgumentParser, batch_flag: bool = False) -> 
 
 def _generate(argv: list[str]) -> int:
     from .generate import Runtime, SamplingSettings, generate
+    from .sharding import launcher_ranks
 
     p = argparse.ArgumentParser(prog="ts2 generate", description=COMMANDS["generate"])
     p.add_argument("--model", required=True, help="model directory")
@@ -117,9 +118,9 @@ def _generate(argv: list[str]) -> int:
     chat = auto_bool("--chat_template", args.chat_template)
     result = generate(args.model, args.prompts, args.output, settings, args.column, chat, not args.no_progress,
                       runtime, args.code_prompt)
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    prefix = f"rank {os.environ.get('RANK', '0')} of {world}: " if world > 1 else ""
-    print(prefix + result.summary() + (f" (merged into {args.output})" if world > 1 else ""))
+    ranks = launcher_ranks()
+    print(result.summary() if ranks is None else
+          f"rank {ranks.rank} of {ranks.world}: {result.summary()} (merged into {args.output})")
     return 0
 
 

@@ -191,8 +191,8 @@ class Sampler:
 
         settings.check()
         output = Path(output)
-        record = {**asdict(settings), "dtype": self.dtype_name}
-        done = completed_ids(output, record, {p.id: _recorded_prompt(p) for p in prompts}, self.model_dir)
+        record = self.record(settings)
+        done = self.completed(output, settings, prompts)
         tok = self.tokenizer
         rendered = [render_prompt(p, tok, use_chat) for p in prompts]
         decoding = Decoding(settings.temperature, settings.top_k, settings.top_p, settings.decode,
@@ -224,6 +224,15 @@ class Sampler:
                 bar.set_postfix(prompts_per_s=f"{sampled / elapsed:.2f}", tokens_per_s=f"{tokens / elapsed:.1f}")
         bar.close()
         return GenerationResult(output, len(prompts), sampled, responses, tokens, time.perf_counter() - start)
+
+    def record(self, settings: SamplingSettings) -> dict:
+        """The settings as every output row records them (what a resumed file must match)."""
+        return {**asdict(settings), "dtype": self.dtype_name}
+
+    def completed(self, output: Path, settings: SamplingSettings, prompts: list[Prompt]) -> set[str]:
+        """``completed_ids`` of ``output`` for these settings, this model and these prompts."""
+        return completed_ids(output, self.record(settings), {p.id: _recorded_prompt(p) for p in prompts},
+                             self.model_dir)
 
     def _row(self, prompt: Prompt, samples, record: dict, settings: SamplingSettings) -> dict:
         texts = [response_text(s.tokens, self.tokenizer, self.stop_ids, settings.stop) for s in samples]
@@ -263,11 +272,10 @@ def generate(model_dir: str, prompts_path: str, output: str, settings: SamplingS
     output = Path(output)
     runtime = Runtime(sharding.share_device(runtime.device, ranks), runtime.dtype, runtime.batch_tokens)
     sampler = Sampler.load(model_dir, runtime)
-    if ranks.rank == 0:  # the output's rows are checked (settings, model, prompts) once, before any rank reads it
-        completed_ids(output, {**asdict(settings), "dtype": sampler.dtype_name},
-                      {p.id: _recorded_prompt(p) for p in prompts}, sampler.model_dir)
+    if ranks.rank == 0:  # a partly written last line is cut before any other rank reads the output
+        sampler.completed(output, settings, prompts)
     sharding.barrier()
-    merged = sharding.ids_in(output)
+    merged = sampler.completed(output, settings, prompts)
     mine = [p for i, p in enumerate(prompts) if i % ranks.world == ranks.rank and p.id not in merged]
     try:
         result = sampler.run(mine, ranks.part(output), settings, use_chat, runtime.batch_tokens,

@@ -28,8 +28,9 @@ class Ranks:
     local_rank: int
     local_world: int
 
-    def part(self, output: Path) -> Path:
-        return output.with_name(f"{output.name}.rank{self.rank}-of-{self.world}")
+    def part(self, output: Path, rank: int | None = None) -> Path:
+        """The part file of this rank (or of ``rank``)."""
+        return output.with_name(f"{output.name}.rank{self.rank if rank is None else rank}-of-{self.world}")
 
 
 def launcher_ranks() -> Ranks | None:
@@ -68,27 +69,13 @@ def finish() -> None:
         dist.destroy_process_group()
 
 
-def ids_in(path: Path) -> set[str]:
-    """Ids of the complete rows of a generations file (read only; a partial last line is ignored)."""
-    if not path.exists():
-        return set()
-    done = set()
-    with open(path, "rb") as f:
-        for raw in f:
-            if not raw.endswith(b"\n"):
-                break
-            done.add(str(json.loads(raw)["id"]))
-    return done
-
-
 def merge(output: Path, order: list[str], ranks: Ranks) -> int:
     """Rank 0: OUTPUT's rows and every part's, in ``order`` (prompt ids), written atomically; the
     parts are removed.  Returns the number of rows."""
     from .formats import write_jsonl_atomic
 
     rows: dict[str, dict] = {}
-    parts = [ranks.part(output) if r == ranks.rank else Ranks(r, ranks.world, r, ranks.local_world).part(output)
-             for r in range(ranks.world)]
+    parts = [ranks.part(output, r) for r in range(ranks.world)]
     for path in [output, *parts]:
         if path.exists():
             with open(path, "rb") as f:

@@ -35,13 +35,19 @@ def _link_tree(source: Path, target: Path) -> None:
     shutil.copytree(source, target, copy_function=link)
 
 
+def _source(source: Path) -> tuple[dict, dict]:
+    """(config.json, inputs.json) of another comparison's output directory."""
+    files = [source / "config.json", source / "inputs.json"]
+    if not all(f.is_file() for f in files):
+        raise DataError(f"--reuse {source}: not a ts2 compare output directory (no config.json / inputs.json)")
+    config, inputs = (json.loads(f.read_text()) for f in files)
+    return config, inputs
+
+
 def shared_runs(config: dict, inputs: dict, source: Path) -> list[tuple[str, int]]:
     """(method, seed) pairs that ``source`` holds and this configuration would make the same way;
     an error when the two differ in something every run depends on."""
-    theirs = json.loads((source / "config.json").read_text()) if (source / "config.json").is_file() else None
-    their_inputs = json.loads((source / "inputs.json").read_text()) if (source / "inputs.json").is_file() else None
-    if theirs is None or their_inputs is None:
-        raise DataError(f"--reuse {source}: not a ts2 compare output directory (no config.json / inputs.json)")
+    theirs, their_inputs = _source(source)
     mine = json.loads(json.dumps(config))
     for key in SHARED_KEYS:
         if mine.get(key) != theirs.get(key):
@@ -60,13 +66,14 @@ def _probe_settings(config: dict) -> dict | None:
     return None if probe is None else {k: v for k, v in probe.items() if k != "methods"}
 
 
-def reuse_runs(config: dict, inputs: dict, source, output, log=print) -> list[str]:
-    """Copy the shared runs' stage files from ``source`` into ``output``; returns the run names taken."""
+def reuse_runs(config: dict, runs: list[tuple[str, int]], source, output, log=print) -> list[str]:
+    """Copy the stage files of ``runs`` (``shared_runs``'s pairs) from ``source`` into ``output``;
+    returns the run names taken."""
     source, output = Path(source), Path(output)
-    theirs = json.loads((source / "config.json").read_text()) if (source / "config.json").is_file() else {}
+    theirs, _ = _source(source)
     taken = []
-    same_first_seed = theirs.get("seeds", [None])[0] == config["seeds"][0]
-    for method, seed in shared_runs(config, inputs, source):
+    same_first_seed = theirs["seeds"][0] == config["seeds"][0]
+    for method, seed in runs:
         name = f"{method}-seed{seed}"
         files = [*(source / "samples").glob(f"{name}-T*.jsonl"), source / "positions" / f"{name}.json",
                  source / "runs" / f"{name}.json", source / "logs" / f"{name}.log"]

@@ -245,34 +245,41 @@ class Compare:
         higher, up to sampling.max_temperature; while it is less accurate than the highest target
         at its lowest temperature, one step lower, down to sampling.min_temperature.  Every later
         seed uses the same temperatures."""
+        low_target, high_target = _targets(self.config)
+        extended, reached = self._walk(method, temps, lambda t: self._accuracy(name, t),
+                                       lambda t: sample(t, self.out / "samples" / f"{name}-T{t}.jsonl"))
+        write_json_atomic(self._extension_path(method), {"extended": extended, **reached, "lowest_target": low_target,
+                                                         "highest_target": high_target})
+
+    def _walk(self, method: str, temps: list, accuracy_at, sample, whose: str = "") -> tuple[list, dict]:
+        """Move the grid's edges outward one ``extend_step`` at a time (``sample(t)`` each new
+        temperature) while ``accuracy_at(edge)`` misses the targets: above the lowest at the highest
+        temperature (up to max_temperature), below the highest at the lowest one (down to
+        min_temperature).  Returns the temperatures added and the accuracy at each final edge."""
         cfg = self.config
-        v, (low_target, high_target) = cfg.verdict, _targets(cfg)
-        step = cfg.sampling["extend_step"]
-
-        def accuracy_at(temperature) -> float:
-            return self._accuracy(name, temperature)
-
-        extended, record = [], {"lowest_target": low_target, "highest_target": high_target}
-        for direction, bound in ((1, cfg.sampling["max_temperature"]), (-1, cfg.sampling["min_temperature"])):
+        low_target, high_target = _targets(cfg)
+        temps, added, reached = list(temps), [], {}
+        for direction, bound, key in ((1, cfg.sampling["max_temperature"], "accuracy_at_highest"),
+                                      (-1, cfg.sampling["min_temperature"], "accuracy_at_lowest")):
             if bound is None:
                 continue
-            edge = max(temps) if direction > 0 else min(temps)
             while True:
+                edge = max(temps) if direction > 0 else min(temps)
                 accuracy = accuracy_at(edge)
-                nxt = round(edge + direction * step, 6)
+                nxt = round(edge + direction * cfg.sampling["extend_step"], 6)
                 beyond = nxt > bound + 1e-9 if direction > 0 else nxt < bound - 1e-9
                 short = accuracy > low_target if direction > 0 else accuracy < high_target
                 if beyond or not short or nxt <= 0:
                     break
-                target = low_target if direction > 0 else high_target
-                side = "above the lowest" if direction > 0 else "below the highest"
-                self.log(f"{method}: {v['accuracy']} {accuracy:.3f} at T {edge} is {side} target {target}: "
+                side = f"above the lowest target {low_target}" if direction > 0 else \
+                    f"below the highest target {high_target}"
+                self.log(f"{method}: {whose}{cfg.verdict['accuracy']} {accuracy:.3f} at T {edge} is {side}: "
                          f"sampling T {nxt}")
-                sample(nxt, self.out / "samples" / f"{name}-T{nxt}.jsonl")
-                extended.append(nxt)
-                edge = nxt
-            record["accuracy_at_highest" if direction > 0 else "accuracy_at_lowest"] = accuracy
-        write_json_atomic(self._extension_path(method), {"extended": extended, **record})
+                sample(nxt)
+                temps.append(nxt)
+                added.append(nxt)
+            reached[key] = accuracy
+        return added, reached
 
     def _accuracy(self, name: str, temperature) -> float:
         """Mean verdict accuracy of one run's samples at ``temperature`` over the verdict split's open
@@ -297,29 +304,21 @@ class Compare:
         cfg = self.config
         if cfg.verdict is None or _targets(cfg) is None:
             return
-        low_target, high_target = _targets(cfg)
-        step = cfg.sampling["extend_step"]
         sample_seeds = sample_seeds or self._sample_every_seed
         for method in cfg.methods:
-            for direction, bound in ((1, cfg.sampling["max_temperature"]), (-1, cfg.sampling["min_temperature"])):
-                while bound is not None:
-                    temps = self.temperatures(method)
-                    edge = max(temps) if direction > 0 else min(temps)
-                    accuracy = sum(self._accuracy(self.run_name(method, s), edge) for s in cfg.seeds) / len(cfg.seeds)
-                    nxt = round(edge + direction * step, 6)
-                    beyond = nxt > bound + 1e-9 if direction > 0 else nxt < bound - 1e-9
-                    short = accuracy > low_target if direction > 0 else accuracy < high_target
-                    if beyond or not short or nxt <= 0:
-                        break
-                    self.log(f"{method}: mean {cfg.verdict['accuracy']} over {len(cfg.seeds)} seeds {accuracy:.3f} at "
-                             f"T {edge} does not bracket the targets [{low_target}, {high_target}]: sampling every "
-                             f"seed at T {nxt}")
-                    path = self._extension_path(method)
-                    record = json.loads(path.read_text()) if path.is_file() else {"extended": []}
-                    record["extended"].append(nxt)
-                    record.setdefault("by_mean_of_seeds", []).append(nxt)
-                    write_json_atomic(path, record)
-                    sample_seeds(method, nxt)
+            def mean_accuracy(temperature, method=method) -> float:
+                return sum(self._accuracy(self.run_name(method, s), temperature) for s in cfg.seeds) / len(cfg.seeds)
+
+            def sample(temperature, method=method) -> None:
+                path = self._extension_path(method)  # recorded first: a resumed run samples what is missing
+                record = json.loads(path.read_text()) if path.is_file() else {"extended": []}
+                record["extended"].append(temperature)
+                record.setdefault("by_mean_of_seeds", []).append(temperature)
+                write_json_atomic(path, record)
+                sample_seeds(method, temperature)
+
+            self._walk(method, self.temperatures(method), mean_accuracy, sample,
+                       f"mean over {len(cfg.seeds)} seeds of ")
 
     def _sample_every_seed(self, method: str, temperature) -> None:
         for seed in self.config.seeds:  # evaluate() samples the temperatures a run still lacks
@@ -343,11 +342,11 @@ class Compare:
         if self.reuse is not None:
             from .reuse import reuse_runs, shared_runs
 
-            shared_runs(cfg.to_dict(), self._inputs(), Path(self.reuse))  # refused before the output is made
+            runs = shared_runs(cfg.to_dict(), self._inputs(), Path(self.reuse))  # refused before the output is made
         self.out.mkdir(parents=True, exist_ok=True)
         self._claim_output()
         if self.reuse is not None:
-            reuse_runs(cfg.to_dict(), self._inputs(), self.reuse, self.out, self.log)
+            reuse_runs(cfg.to_dict(), runs, self.reuse, self.out, self.log)
         plan = [("import", "base", None)] if cfg.base_model.startswith("gguf:") else []
         for seed in cfg.seeds:
             for method in cfg.all_methods():

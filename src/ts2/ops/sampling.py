@@ -137,31 +137,28 @@ def _nucleus(scores: torch.Tensor, top_k: int, top_p: float):
         return vals, idx, _keep(vals, vals.logsumexp(1, keepdim=True), top_p)
     log_norm = scores.logsumexp(1, keepdim=True)
     sizes = tuple(k for k in NUCLEUS_STEPS if k < vocab) + (vocab,)
-    pending = None  # row indices still looking (None: every row)
-    found = []
+    rows, found = None, []  # the rows still looking (None: every row), and (rows, vals, idx, keep) found
     for k in sizes:
-        part = scores if pending is None else scores.index_select(0, pending)
+        part, norm = (scores, log_norm) if rows is None else (scores[rows], log_norm[rows])
         vals, idx = part.topk(k, dim=1)
-        keep = _keep(vals, log_norm if pending is None else log_norm.index_select(0, pending), top_p)
-        rows = torch.arange(scores.shape[0], device=scores.device) if pending is None else pending
+        keep = _keep(vals, norm, top_p)
         done = ~keep[:, -1] if k != sizes[-1] else torch.ones_like(keep[:, -1])
-        if bool(done.all()):
-            found.append((rows, vals, idx, keep))
-            break
-        found.append((rows[done], vals[done], idx[done], keep[done]))
-        pending = rows[~done]
-    if len(found) == 1 and found[0][0].numel() == scores.shape[0]:
-        rows, vals, idx, keep = found[0]
-        if pending is None:  # every row finished in the first block: no reassembly
+        if rows is None and bool(done.all()):  # every nucleus inside the first block: no reassembly
             width = int(keep.sum(1).max())
             return vals[:, :width], idx[:, :width], keep[:, :width]
+        if rows is None:
+            rows = torch.arange(scores.shape[0], device=scores.device)
+        found.append((rows[done], vals[done], idx[done], keep[done]))
+        rows = rows[~done]
+        if rows.numel() == 0:
+            break
     width = max(int(keep.sum(1).max()) for _, _, _, keep in found if keep.numel())
     vals = scores.new_full((scores.shape[0], width), float("-inf"))
     idx = torch.zeros((scores.shape[0], width), dtype=torch.long, device=scores.device)
     keep = torch.zeros((scores.shape[0], width), dtype=torch.bool, device=scores.device)
-    for rows, v, i, m in found:
+    for at, v, i, m in found:
         w = min(width, v.shape[1])
-        vals[rows, :w], idx[rows, :w], keep[rows, :w] = v[:, :w], i[:, :w], m[:, :w]
+        vals[at, :w], idx[at, :w], keep[at, :w] = v[:, :w], i[:, :w], m[:, :w]
     return vals, idx, keep
 
 
