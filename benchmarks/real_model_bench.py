@@ -40,8 +40,8 @@ def _model_dir() -> str:
 def train_worker(method: str, batch: int, reps: int = 2) -> dict:
     import transformers as tf
 
-    from ts2.data import check_record, tokenize_records
     from ts2.hf import TS2Trainer
+    from ts2.training.data import check_record, tokenize_records
 
     path = _model_dir()
     tok = tf.AutoTokenizer.from_pretrained(path)

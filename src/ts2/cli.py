@@ -83,7 +83,7 @@ def _add_runtime_flags(p: argparse.ArgumentParser, batch_flag: bool = False) -> 
 
 def _generate(argv: list[str]) -> int:
     from .generate import Runtime, SamplingSettings, generate
-    from .sharding import launcher_ranks
+    from .generate.sharding import launcher_ranks
 
     p = argparse.ArgumentParser(prog="ts2 generate", description=COMMANDS["generate"])
     p.add_argument("--model", required=True, help="model directory")
@@ -135,14 +135,14 @@ def _ints(text: str) -> list[int]:
 
 
 def _eval(argv: list[str]) -> int:
-    from . import evaluate
+    from .eval import generations
     from .formats import write_json_atomic
 
     p = argparse.ArgumentParser(prog="ts2 eval", description=COMMANDS["eval"])
     sub = p.add_subparsers(dest="metric", required=True)
     div = sub.add_parser("diversity", help="distinct-n, self-BLEU, embedding diversity per prompt")
     div.add_argument("--input", required=True)
-    div.add_argument("--embedding_model", default=evaluate.DEFAULT_EMBEDDING_MODEL,
+    div.add_argument("--embedding_model", default=generations.DEFAULT_EMBEDDING_MODEL,
                      help="sentence-transformers model path, or 'none' to skip embeddings")
     div.add_argument("--tokenizer", help="with --protocol paper: render each response inside its conversation "
                                          "with this tokenizer's chat template, as the authors score it")
@@ -183,21 +183,21 @@ def _eval(argv: list[str]) -> int:
     args = p.parse_args(argv)
     if args.metric == "diversity":
         model = None if args.embedding_model.lower() == "none" else args.embedding_model
-        report = evaluate.eval_diversity(args.input, model, args.device, args.protocol, args.tokenizer)
+        report = generations.eval_diversity(args.input, model, args.device, args.protocol, args.tokenizer)
     elif args.metric == "code":
         from .sandbox import Limits
 
         limits = Limits(timeout_s=args.timeout, cpu_s=max(1, int(args.timeout)))
         results = args.results or str(args.samples).removesuffix(".jsonl") + "_results.jsonl"
-        report = evaluate.eval_code(args.samples, args.problems, args.k, results, limits, args.workers,
+        report = generations.eval_code(args.samples, args.problems, args.k, results, limits, args.workers,
                                     prompt_style=args.prompt_style, require_isolation=args.require_isolation)
     elif args.metric == "tasks":
         report = _eval_tasks(args)
     elif args.metric == "answers":
-        report = evaluate.eval_answers(args.input, args.references, args.reference_field, args.pattern, args.n,
+        report = generations.eval_answers(args.input, args.references, args.reference_field, args.pattern, args.n,
                                        args.protocol)
     else:
-        from .reward_eval import eval_reward
+        from .eval.reward import eval_reward
 
         if args.batch_size < 1:
             raise ValueError(f"--batch_size must be >= 1, got {args.batch_size}")
@@ -210,8 +210,8 @@ def _eval(argv: list[str]) -> int:
 
 
 def _add_tasks_parser(sub) -> argparse.ArgumentParser:
-    from .task_eval import DEPTHS, SAMPLING
-    from .tasks import TASKS
+    from .eval.task_files import TASKS
+    from .eval.tasks import DEPTHS, SAMPLING
 
     tasks = sub.add_parser("tasks", help="the paper's OpenLLM evaluation (ARC, HellaSwag, Winogrande, MMLU, "
                                          "TruthfulQA MC1, GSM8K): majority vote and best-of-n from local copies")
@@ -243,13 +243,13 @@ def _add_tasks_parser(sub) -> argparse.ArgumentParser:
 
 
 def _eval_tasks(args) -> dict:
+    from .eval.tasks import SAMPLING, default_generations, eval_task
     from .generate import Runtime, SamplingSettings
-    from .task_eval import SAMPLING, default_generations, eval_task
 
     if args.write_prompts:
+        from .eval.task_files import read_task
+        from .eval.tasks import compare_prompts
         from .formats import write_jsonl_atomic
-        from .task_eval import compare_prompts
-        from .tasks import read_task
 
         if args.data is None or args.model or args.input:
             raise ValueError("--write_prompts needs --data and neither --model nor --input")
@@ -264,8 +264,8 @@ def _eval_tasks(args) -> dict:
 
 
 def _probe(argv: list[str]) -> int:
+    from .eval.probe import NextTokenProbe, plot_probe
     from .formats import write_json_atomic
-    from .probe import NextTokenProbe, plot_probe
 
     p = argparse.ArgumentParser(prog="ts2 probe", description=COMMANDS["probe"])
     p.add_argument("--model", action="append", required=True, help="model directory (repeat for several)")

@@ -5,8 +5,8 @@ dict whose split is not named, is an error naming the directory and the splits."
 import datasets
 import pytest
 
-from ts2.data import read_records
 from ts2.formats import DataError, iter_jsonl, read_prompts, read_saved_dataset
+from ts2.training.data import read_records
 
 ROWS = {"prompt": ["2+2?", "3+3?"], "completion": ["4", "6"]}
 

@@ -261,7 +261,7 @@ def test_reward_scores_are_batch_independent_with_one_bos(tmp_path):
     import torch
     import transformers as tf
 
-    from ts2.reward_eval import reward_sequences, score_sequences
+    from ts2.eval.reward import reward_sequences, score_sequences
 
     path, tok = _reward_model(tmp_path / "rm")
     model = tf.AutoModelForSequenceClassification.from_pretrained(path).eval()

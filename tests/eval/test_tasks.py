@@ -12,11 +12,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from ts2.cli import main
+from ts2.eval.task_files import read_task
+from ts2.eval.tasks import eval_task
 from ts2.formats import DataError
 from ts2.metrics.openllm import extract, gold_number, strict_letter, strict_number, task_report, votes
 from ts2.protocols import task_prompt
-from ts2.task_eval import eval_task
-from ts2.tasks import read_task
 
 # ---- the authors' functions (openllm_evaluation.py), re-implemented from their text -------------
 THEIR_LETTER_RE = re.compile(r"(?:The\s+answer\s+is\s*[:\-]?\s*([A-E]))\b|(?:\b([A-E])\b(?=[\s\.\)\:,$]))",

@@ -7,11 +7,11 @@ import torch
 import transformers as tf
 from tiny import addition_records, write_jsonl
 
-from ts2.data import read_records, tokenize_records
 from ts2.formats import DataError
 from ts2.hf.trainer import shift_labels
 from ts2.losses import get_loss
 from ts2.training import TS2Arguments, TS2TrainingArguments, train
+from ts2.training.data import read_records, tokenize_records
 
 
 def _args(out, **overrides):

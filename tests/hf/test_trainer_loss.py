@@ -6,9 +6,9 @@ import transformers as tf
 from datasets import Dataset
 from tiny import addition_records, make_tokenizer, model_config
 
-from ts2.data import IGNORE_INDEX, Record, check_record, tokenize_records
 from ts2.hf import TS2Trainer, causal_lm_loss_func, check_fused_support
 from ts2.losses import get_loss
+from ts2.training.data import IGNORE_INDEX, Record, check_record, tokenize_records
 
 
 def _batch(tok, n=4):

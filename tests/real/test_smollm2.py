@@ -10,8 +10,8 @@ import transformers as tf
 from chats import chat_records, write_jsonl
 
 from ts2.cli import main
-from ts2.data import check_record, tokenize_records
 from ts2.hf import TS2Trainer
+from ts2.training.data import check_record, tokenize_records
 
 LOSSES = ["ce", "sparsemax", "ts2", "ts2-adaptive", "gem"]
 

@@ -303,7 +303,7 @@ def console_summary(report: dict) -> list:
 
 
 def write_report(out: Path, report: dict) -> None:
-    from ..probe import plot_probe
+    from ..eval.probe import plot_probe
     from .figures import missing_figures, plot_frontier, plot_metrics
 
     write_json_atomic(out / "report.json", report)

@@ -1,7 +1,7 @@
 """`ts2 compare`: train every method from the same base, sample, score, report.
 
 It owns no training or sampling loop: each run is ``ts2.train``, ``ts2.generate.Sampler`` and
-``ts2.probe.NextTokenProbe``, and the scores are ``ts2.metrics`` functions.  Every stage writes
+``ts2.eval.probe.NextTokenProbe``, and the scores are ``ts2.metrics`` functions.  Every stage writes
 its result under the output directory and is skipped when that result exists, so an interrupted
 comparison resumes where it stopped (sampling resumes mid-file).  The output directory belongs to
 one configuration: resuming with a different one is refused.
@@ -151,9 +151,9 @@ class Compare:
 
     def evaluate(self, method: str, seed: int, model_dir: str) -> None:
         """Answer-position statistics, samples at every temperature and (first seed) the probe panel."""
+        from ..eval.probe import NextTokenProbe
         from ..formats import Prompt
         from ..generate import Sampler, SamplingSettings
-        from ..probe import NextTokenProbe
 
         name = self.run_name(method, seed)
         cfg, prompting = self.config, self._prompting(method)

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from transformers import TrainingArguments
 
+from ..formats import DataError, auto_bool, write_text_atomic
+from ..hf.loading import check_model_dir, load_tokenizer, stop_token_ids
+from ..losses import LOSS_SETTINGS, LOSSES, get_loss
+from ..ops.driver import check_choice
 from .data import read_records, tokenize_records
-from .formats import DataError, auto_bool, write_text_atomic
-from .hf.loading import check_model_dir, load_tokenizer, stop_token_ids
-from .losses import LOSS_SETTINGS, LOSSES, get_loss
-from .ops.driver import check_choice
 
 logger = logging.getLogger("ts2.train")
 CONFIG_NAME = "ts2_config.json"
@@ -184,7 +184,7 @@ def _save_final(trainer, tokenizer, output: Path, script: TS2Arguments, stats) -
 
 
 def _distributed_record(trainer) -> dict:
-    from .hf.deepspeed import zero_stage
+    from ..hf.deepspeed import zero_stage
 
     return {"world_size": trainer.args.world_size, "fsdp": bool(getattr(trainer, "is_fsdp_enabled", False)),
             "deepspeed_zero_stage": zero_stage(trainer)}
@@ -240,7 +240,7 @@ def train(script: TS2Arguments | None = None, args: TrainingArguments | None = N
     from datasets import Dataset
     from transformers import DataCollatorForSeq2Seq
 
-    from .hf.trainer import TS2Trainer
+    from ..hf.trainer import TS2Trainer
 
     if script is None:
         script, args = split_settings(settings)
@@ -261,7 +261,7 @@ def train(script: TS2Arguments | None = None, args: TrainingArguments | None = N
         # --eval_data asks for evaluation; the authors evaluate every epoch
         args.eval_strategy, args.do_eval = IntervalStrategy.EPOCH, True
     if args.deepspeed:
-        from .hf.deepspeed import init_deepspeed_comm, prepare_deepspeed, read_deepspeed_config
+        from ..hf.deepspeed import init_deepspeed_comm, prepare_deepspeed, read_deepspeed_config
 
         read_deepspeed_config(args.deepspeed)
         prepare_deepspeed()  # DeepSpeed's CPU communication op, built once before the ranks need it

@@ -72,7 +72,7 @@ def finish() -> None:
 def merge(output: Path, order: list[str], ranks: Ranks) -> int:
     """Rank 0: OUTPUT's rows and every part's, in ``order`` (prompt ids), written atomically; the
     parts are removed.  Returns the number of rows."""
-    from .formats import write_jsonl_atomic
+    from ..formats import write_jsonl_atomic
 
     rows: dict[str, dict] = {}
     parts = [ranks.part(output, r) for r in range(ranks.world)]

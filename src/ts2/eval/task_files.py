@@ -18,9 +18,9 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from .formats import DataError, is_table, iter_jsonl, read_saved_dataset, read_table
-from .metrics.openllm import LETTERS, gold_number
-from .protocols import task_prompt
+from ..formats import DataError, is_table, iter_jsonl, read_saved_dataset, read_table
+from ..metrics.openllm import LETTERS, gold_number
+from ..protocols import task_prompt
 
 
 @dataclass(frozen=True)

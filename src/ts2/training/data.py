@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .formats import DataError, iter_jsonl, read_saved_dataset
+from ..formats import DataError, iter_jsonl, read_saved_dataset
 
 IGNORE_INDEX = -100
 ROLES = ("system", "user", "assistant", "tool")
