@@ -6,18 +6,35 @@ The pre-registered readings (docs/v3/*_as_preregistered.md) are the pre-register
     git worktree add /tmp/prereg 47e3ebf
     PYTHONPATH=/tmp/prereg/src python -m ts2.cli compare analyze RUN_DIR/compare.yaml --samples FILTERED --output OUT
 """
-import json, pathlib, re, sys
-src, dest = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-dest.mkdir(parents=True, exist_ok=True)
-extra = {}
-for f in (src / "runs").glob("*-temperatures.json"):
-    extra[f.name[:-len("-temperatures.json")]] = {float(t) for t in json.loads(f.read_text()).get("by_mean_of_seeds", [])}
-kept = dropped = 0
-for f in sorted((src / "samples").glob("*.jsonl")):
-    m = re.match(r"(.+)-seed(\d+)-T([0-9.]+)\.jsonl$", f.name)
-    if m and float(m.group(3)) in extra.get(m.group(1), set()):
-        dropped += 1
-        continue
-    (dest / f.name).symlink_to(f.resolve())
-    kept += 1
-print(f"kept {kept}, left out {dropped}: {extra}")
+
+import json
+import re
+import sys
+from pathlib import Path
+
+SUFFIX = "-temperatures.json"
+SAMPLE_FILE = re.compile(r"(.+)-seed(\d+)-T([0-9.]+)\.jsonl$")
+
+
+def amendment_temperatures(run_dir: Path) -> dict[str, set[float]]:
+    """method -> the temperatures that only the amendment sampled."""
+    return {path.name[:-len(SUFFIX)]: {float(t) for t in json.loads(path.read_text()).get("by_mean_of_seeds", [])}
+            for path in (run_dir / "runs").glob(f"*{SUFFIX}")}
+
+
+def main(run_dir: Path, dest: Path) -> None:
+    added = amendment_temperatures(run_dir)
+    dest.mkdir(parents=True, exist_ok=True)
+    kept = dropped = 0
+    for path in sorted((run_dir / "samples").glob("*.jsonl")):
+        match = SAMPLE_FILE.match(path.name)
+        if match and float(match.group(3)) in added.get(match.group(1), set()):
+            dropped += 1
+            continue
+        (dest / path.name).symlink_to(path.resolve())
+        kept += 1
+    print(f"kept {kept}, left out {dropped}: {added}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -190,12 +190,12 @@ def _eval(argv: list[str]) -> int:
         limits = Limits(timeout_s=args.timeout, cpu_s=max(1, int(args.timeout)))
         results = args.results or str(args.samples).removesuffix(".jsonl") + "_results.jsonl"
         report = generations.eval_code(args.samples, args.problems, args.k, results, limits, args.workers,
-                                    prompt_style=args.prompt_style, require_isolation=args.require_isolation)
+                                       prompt_style=args.prompt_style, require_isolation=args.require_isolation)
     elif args.metric == "tasks":
         report = _eval_tasks(args)
     elif args.metric == "answers":
         report = generations.eval_answers(args.input, args.references, args.reference_field, args.pattern, args.n,
-                                       args.protocol)
+                                          args.protocol)
     else:
         from .eval.reward import eval_reward
 

@@ -60,7 +60,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .namespaces import become_init, enter_private_root, interpreter_dirs, private_root_available
+from .namespaces import become_init, drop_to, enter_private_root, interpreter_dirs, private_root_available
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWPID = 0x20000000
@@ -112,15 +112,6 @@ def _nobody() -> tuple[int, int] | None:
         return None
 
 
-def _drop_to(user):
-    def drop():
-        os.setgroups([])
-        os.setgid(user[1])
-        os.setuid(user[0])
-
-    return drop
-
-
 def _interpreter_for(user) -> str | None:
     """A Python that ``user`` can run: ours, else the system's (ours may live under a private home)."""
     for candidate in (sys.executable, "/usr/bin/python3", "/usr/local/bin/python3"):
@@ -128,7 +119,7 @@ def _interpreter_for(user) -> str | None:
             continue
         try:
             probe = subprocess.run([candidate, "-I", "-c", "import ctypes, json, socket, subprocess"], cwd="/",
-                                   preexec_fn=_drop_to(user), capture_output=True, timeout=60)
+                                   preexec_fn=lambda: drop_to(user), capture_output=True, timeout=60)
         except (OSError, subprocess.SubprocessError):
             continue
         if probe.returncode == 0:
@@ -218,7 +209,7 @@ def _preexec(limits: Limits, user, flags: int, private_root: tuple | None, repor
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if user is not None:
-            _drop_to(user)()
+            drop_to(user)
         resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
 
     return setup

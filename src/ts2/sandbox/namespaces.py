@@ -131,6 +131,13 @@ def enter_private_root(workdir: str, root_dir: str, keep, user_namespace: bool =
     os.chdir(workdir)
 
 
+def drop_to(user: tuple[int, int]) -> None:
+    """Become ``user`` (uid, gid) with no supplementary groups: root's way in, after the walls."""
+    os.setgroups([])
+    os.setgid(user[1])
+    os.setuid(user[0])
+
+
 def become_init(report_fd: int | None) -> None:
     """Fork, after ``enter_private_root``.  Returns in the child, PID 1 of the new PID namespace,
     once it has mounted a fresh read-only /proc for that namespace.  The parent never returns: it
@@ -179,9 +186,7 @@ def private_root_available(executable: str = sys.executable, keep=None, user=Non
                 if os.getpid() != 1 or sorted(p for p in os.listdir("/proc") if p.isdigit()) != ["1"]:
                     raise OSError(f"/proc does not show the check's own PID namespace: {os.listdir('/proc')[:8]}")
                 if user is not None:
-                    os.setgroups([])
-                    os.setgid(user[1])
-                    os.setuid(user[0])
+                    drop_to(user)
                 if not os.access(executable, os.X_OK):
                     raise OSError(f"the interpreter {executable} cannot be reached inside (a directory on its "
                                   f"path, {os.path.realpath(executable)}, cannot be entered by this user)")
