@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 
 from . import __version__
@@ -49,25 +48,7 @@ def _train(argv: list[str]) -> int:
     trainer = train(script, args)
     if trainer.is_world_process_zero():
         print(f"saved the fine-tuned model to {script.output}")
-    if getattr(trainer, "is_deepspeed_enabled", False) and int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        _leave_after_deepspeed()
     return 0
-
-
-def _leave_after_deepspeed() -> None:
-    """End a launched rank (torchrun, accelerate, deepspeed) whose DeepSpeed run is complete (model
-    and records saved) without the interpreter's teardown.  On the CPU accelerator about one rank in
-    twenty aborted there ("terminate called without an active exception", SIGABRT, no Python frame
-    left: a C++ static destructor), after everything was written, and the launcher then reported
-    the run as failed."""
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
 
 
 def _add_runtime_flags(p: argparse.ArgumentParser, batch_flag: bool = False) -> None:

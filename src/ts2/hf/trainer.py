@@ -21,6 +21,7 @@ from transformers import Trainer
 from ..losses import RowLoss, get_loss
 from ..ops.fused_linear import fused_linear_loss
 from ..ops.losses import sparsemax_plus_rows_fn, token_diagnostics
+from .distributed import destroy_process_group_at_exit
 from .fused_forward import check_fused_support, enable_fused_loss, shift_labels
 
 __all__ = ["TS2Trainer", "causal_lm_loss_func", "loss_in_forward", "shift_labels"]
@@ -71,6 +72,7 @@ class TS2Trainer(Trainer):
             raise ValueError("TS2Trainer sets compute_loss_func itself; choose the loss with loss=...")
         kwargs["compute_loss_func"] = self._loss_from_outputs
         super().__init__(*args, **kwargs)
+        destroy_process_group_at_exit()  # a gloo run could otherwise abort at exit (hf/distributed.py)
         unwrapped = self.accelerator.unwrap_model(self.model)
         # The loss runs inside the model's own forward (enable_fused_loss), where FSDP and ZeRO-3
         # have gathered the output embedding, so sharded training keeps the fused path.

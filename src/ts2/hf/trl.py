@@ -17,6 +17,7 @@ from __future__ import annotations
 from trl import SFTTrainer
 
 from ..losses import RowLoss, get_loss
+from .distributed import destroy_process_group_at_exit
 from .fused_forward import enable_fused_loss
 from .trainer import loss_in_forward
 
@@ -26,6 +27,7 @@ class TS2SFTTrainer(SFTTrainer):
         if kwargs.get("compute_loss_func") is not None:
             raise ValueError("TS2SFTTrainer computes the loss itself; choose it with loss=...")
         super().__init__(*args, **kwargs)
+        destroy_process_group_at_exit()  # a gloo run could otherwise abort at exit (hf/distributed.py)
         self.ts2_loss = loss if isinstance(loss, RowLoss) else get_loss(loss, **(loss_kwargs or {}))
         enable_fused_loss(self.accelerator.unwrap_model(self.model), self.ts2_loss)
 
