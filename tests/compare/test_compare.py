@@ -173,6 +173,8 @@ def test_an_output_directory_belongs_to_one_config(setup, capsys):
     ({"methods": {"ce": {"loss": "ce"}, "ts2": {"loss": "ts2", "alpha": []}}}, "empty sweep"),
     ({"methods": {"ce": {"loss": "ce", "train_data": "nope.jsonl"}}}, "train_data: no such file"),
     ({"sampling": {"temperatures": [1.0], "base_temperatures": [0.5]}}, "base_temperatures"),
+    ({"runtime": {"engine": "tgi"}}, "runtime: engine must be one of native, vllm, got engine='tgi'"),
+    ({"runtime": {"tensor_parallel_size": 2}}, "tensor_parallel_size=2 needs --engine vllm"),
 ])
 def test_bad_configs_are_refused_before_anything_runs(setup, change, message, capsys):
     root, path, raw = setup
@@ -181,6 +183,16 @@ def test_bad_configs_are_refused_before_anything_runs(setup, change, message, ca
     assert main(["compare", str(bad), "--output", str(root / "o")]) == 2
     assert message in capsys.readouterr().err
     assert not (root / "o").exists()
+
+
+def test_engine_settings_are_recorded_only_when_given(setup):
+    """Outputs made before the engine settings existed stay resumable and reusable (their recorded
+    runtime has no engine keys), and a vLLM comparison never reuses a native one's runs."""
+    root, path, raw = setup
+    assert CompareConfig.from_dict(raw, root).runtime == {"device": "auto", "dtype": "auto", "batch_tokens": 16384}
+    vllm = CompareConfig.from_dict({**raw, "runtime": {"engine": "vllm", "tensor_parallel_size": 2}}, root)
+    assert vllm.runtime == {"device": "auto", "dtype": "auto", "batch_tokens": 16384, "engine": "vllm",
+                            "tensor_parallel_size": 2}
 
 
 def test_missing_keys_and_bad_eval_records(setup):

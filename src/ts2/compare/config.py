@@ -29,7 +29,8 @@
     checks: {temperature: 1.0, sft_share_rise: 0.3, simpson_drop: 0.1, entropy_drop: 0.5,
              format_min_accuracy: 0.8, aa: true, aa_max_rate: 0.1, spike_in: true, positive_control: null}
     audit: {rule: "a real member of the category, spelling variants included", judged: audit.jsonl}
-    runtime: {device: auto, dtype: auto, batch_tokens: 16384}
+    runtime: {device: auto, dtype: auto, batch_tokens: 16384}  # also engine: vllm (tensor_parallel_size,
+                                      #   data_parallel_size): sample with vLLM (ts2.generate.vllm_engine)
 
 The base model is always evaluated too, as method "base".  Unknown keys are an error.
 A method may set ``train_data`` (its own SFT file, e.g. a positive control), and a list as the
@@ -50,7 +51,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from ..formats import DataError
-from ..generate import DEFAULT_BATCH_TOKENS
+from ..generate import DEFAULT_BATCH_TOKENS, Runtime
 
 SAMPLING_DEFAULTS = {"n": 16, "temperatures": [1.0], "base_temperatures": None, "top_k": 0, "top_p": 0.9,
                      "max_new_tokens": 64, "stop": [], "max_temperature": None, "min_temperature": None,
@@ -67,6 +68,8 @@ CHECKS_DEFAULTS = {"split": None, "temperature": None, "sft_share_rise": 0.3, "s
 AUDIT_DEFAULTS = {"rule": "a real answer to the prompt (a member of the category), spelling variants included",
                   "judged": None}
 RUNTIME_DEFAULTS = {"device": "auto", "dtype": "auto", "batch_tokens": DEFAULT_BATCH_TOKENS}
+# Recorded only when given, so that outputs made before they existed stay resumable and reusable.
+ENGINE_DEFAULTS = {"engine": "native", "tensor_parallel_size": 1, "data_parallel_size": 1}
 RESERVED_TRAIN_SETTINGS = ("model", "data", "output", "output_dir", "seed", "data_seed")
 METHOD_ONLY_SETTINGS = ("train_data",)  # read by ts2 compare, not passed to ts2 train as such
 
@@ -132,7 +135,13 @@ class CompareConfig:
         cfg.sampling = _merge("sampling", SAMPLING_DEFAULTS, cfg.sampling)
         cfg.prompting = _merge("prompting", PROMPTING_DEFAULTS, cfg.prompting)
         cfg.base_prompting = _merge("base_prompting", PROMPTING_DEFAULTS, cfg.base_prompting)
-        cfg.runtime = _merge("runtime", RUNTIME_DEFAULTS, cfg.runtime)
+        given = set(cfg.runtime or {})
+        cfg.runtime = _merge("runtime", {**RUNTIME_DEFAULTS, **ENGINE_DEFAULTS}, cfg.runtime)
+        cfg.runtime = {k: v for k, v in cfg.runtime.items() if k in RUNTIME_DEFAULTS or k in given}
+        try:  # before any training: an engine that cannot run is known now
+            Runtime(**cfg.runtime).check()
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"config: runtime: {exc}") from exc
         cfg.bootstrap = _merge("bootstrap", {"resamples": 2000, "seed": 0}, cfg.bootstrap)
         if cfg.probe is not None:
             cfg.probe = _merge("probe", PROBE_DEFAULTS, cfg.probe)

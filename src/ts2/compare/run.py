@@ -168,9 +168,11 @@ class Compare:
             return
         start = time.perf_counter()
         sampler = Sampler.load(model_dir, _runtime(cfg))
+        # The probes read the model's logits: the sampler's model, or (vLLM) their own copy of it.
+        device_dtype = (cfg.runtime["device"], cfg.runtime["dtype"])
         chat = prompting["chat"]
         if not position_path.is_file():
-            probe = NextTokenProbe(model_dir, model=sampler.model, tokenizer=sampler.tokenizer)
+            probe = NextTokenProbe(model_dir, *device_dtype, model=sampler.model, tokenizer=sampler.tokenizer)
             opened = [r for r in self.prompts if r["kind"] == "open" and "prompt" in r]
             stats = probe.many([self._prompt_text(r, method) for r in opened], [r["valid"] for r in opened],
                                chat) if opened else []  # a task-only evaluation has no open prompt
@@ -196,7 +198,7 @@ class Compare:
         if extend:
             self._extend(method, name, temps, sample)
         if want_probe and not probe_path.is_file():
-            probe = NextTokenProbe(model_dir, model=sampler.model, tokenizer=sampler.tokenizer)
+            probe = NextTokenProbe(model_dir, *device_dtype, model=sampler.model, tokenizer=sampler.tokenizer)
             p = cfg.probe
             text = self._prompting(method)["format"].format(prompt=p["prompt"])
             if p["position"] == "first_match":
@@ -205,6 +207,7 @@ class Compare:
                 result = probe(text, p["valid"], p["top_k"], chat)
             write_json_atomic(probe_path, {**result, "method": method})
         self._measure("evaluate", time.perf_counter() - start)
+        sampler.close()
         sampler = None  # let its memory go before the next model loads
         gc.collect()
 
@@ -397,7 +400,7 @@ def _targets(cfg: CompareConfig) -> tuple[float, float] | None:
 def _runtime(cfg: CompareConfig):
     from ..generate import Runtime
 
-    return Runtime(cfg.runtime["device"], cfg.runtime["dtype"], cfg.runtime["batch_tokens"])
+    return Runtime(**cfg.runtime)
 
 
 def run_compare(config: CompareConfig, output, log=print, progress=None, reuse=None) -> dict:

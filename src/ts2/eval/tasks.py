@@ -116,6 +116,7 @@ def eval_task(task: str, data=None, input=None, model=None, generations=None, ro
             raise ValueError(f"--depths {max(depths)} is larger than --n {sampling.n}")
         runtime.check()
         sampling.check()
+        runtime.check_sampling(sampling)
         questions = read_task(task, data, split, limit, shuffle_seed)
         sample_task(questions, model, generations, sampling, runtime, progress)
         source = generations

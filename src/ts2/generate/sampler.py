@@ -57,17 +57,42 @@ class SamplingSettings:
 DEFAULT_BATCH_TOKENS = 16384  # prompts x n x (longest prompt + max_new_tokens) per batch
 
 
+ENGINES = ("native", "vllm")
+
+
 @dataclass
 class Runtime:
-    """Where and how fast to sample; changes rounding at most, never the distribution."""
+    """Where, with what and how fast to sample; changes rounding at most, never the distribution.
+    engine: ``native`` (ts2's batched sampler) or ``vllm`` (``ts2.generate.vllm_engine``), whose
+    tensor and data parallel sizes are passed through to it."""
 
     device: str = "auto"
     dtype: str = "auto"
     batch_tokens: int = DEFAULT_BATCH_TOKENS
+    engine: str = "native"
+    tensor_parallel_size: int = 1
+    data_parallel_size: int = 1
 
     def check(self) -> None:
         if self.batch_tokens < 1:
             raise ValueError(f"batch_tokens must be >= 1, got batch_tokens={self.batch_tokens!r}")
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got engine={self.engine!r}")
+        for name in ("tensor_parallel_size", "data_parallel_size"):
+            value = getattr(self, name)
+            if self.engine == "native" and value != 1:
+                raise ValueError(f"{name}={value!r} needs --engine vllm (the native sampler runs one process a "
+                                 f"device; launch it with torchrun to use several)")
+            if not (isinstance(value, int) and value >= 1):
+                raise ValueError(f"{name} must be an integer >= 1, got {name}={value!r}")
+        if self.engine == "vllm" and self.device not in ("auto", "cpu", "cuda"):
+            raise ValueError(f"device={self.device!r}: vLLM places the model itself; choose GPUs with "
+                             f"CUDA_VISIBLE_DEVICES and --tensor_parallel_size, and use --device auto")
+
+    def check_sampling(self, settings: SamplingSettings) -> None:
+        """A ValueError naming a sampling setting this engine cannot give (never a silent substitute)."""
+        if self.engine == "vllm" and settings.decode != "softmax":
+            raise ValueError(f"decode={settings.decode!r} has no vLLM equivalent; use --engine native")
 
 
 @dataclass
@@ -164,7 +189,10 @@ def response_text(tokens: list[int], tokenizer, stop_ids, stop_strings) -> tuple
 
 
 class Sampler:
-    """A loaded model and tokenizer that sample prompts into a resumable generations file."""
+    """A loaded model and tokenizer that sample prompts into a resumable generations file.
+    Another engine (``vllm_engine``) overrides ``load``, ``groups``, ``sample_group`` and ``record``."""
+
+    engine = "native"
 
     def __init__(self, model, tokenizer, dtype_name: str, model_dir: str | None = None):
         from ..hf.loading import stop_token_ids
@@ -175,10 +203,15 @@ class Sampler:
 
     @classmethod
     def load(cls, model_dir: str, runtime: Runtime | None = None) -> Sampler:
+        """The runtime's engine with the model of ``model_dir`` loaded."""
         from ..hf.loading import load_model
 
         runtime = runtime or Runtime()
         runtime.check()
+        if runtime.engine == "vllm":
+            from .vllm_engine import VllmSampler
+
+            return VllmSampler.load(model_dir, runtime)
         model, tokenizer = load_model(model_dir, runtime.device, runtime.dtype)
         return cls(model, tokenizer, str(model.dtype).removeprefix("torch."), model_dir)
 
@@ -186,19 +219,14 @@ class Sampler:
             batch_tokens: int = Runtime.batch_tokens, progress: bool = True) -> GenerationResult:
         from tqdm.auto import tqdm
 
-        from ..hf.decoding import Decoding, sample_prompts
-        from ..ops.sampling import sample_key
-
         settings.check()
+        Runtime(engine=self.engine).check_sampling(settings)
         output = Path(output)
         record = self.record(settings)
         done = self.completed(output, settings, prompts)
-        tok = self.tokenizer
-        rendered = [render_prompt(p, tok, use_chat) for p in prompts]
-        decoding = Decoding(settings.temperature, settings.top_k, settings.top_p, settings.decode,
-                            settings.max_new_tokens, self.stop_ids, tuple(settings.stop),
-                            settings.record_token_probs)
-        groups = batches([len(r) for r in rendered], settings.n, settings.max_new_tokens, batch_tokens)
+        rendered = [render_prompt(p, self.tokenizer, use_chat) for p in prompts]
+        # Groups of the whole file, not of what is left: a resumed run samples the same groups.
+        groups = self.groups([len(r) for r in rendered], settings, batch_tokens)
         todo = [g for g in groups if any(prompts[i].id not in done for i in g)]
         output.parent.mkdir(parents=True, exist_ok=True)
         bar = tqdm(total=len(prompts), initial=len(done), unit="prompt", disable=not progress)
@@ -206,9 +234,7 @@ class Sampler:
         start = time.perf_counter()
         with open(output, "a", encoding="utf-8") as out:
             for group in todo:
-                keys = [[sample_key(settings.seed, prompts[i].id, j) for j in range(settings.n)] for i in group]
-                samples = sample_prompts(self.model, [rendered[i] for i in group], keys, decoding,
-                                         tok.pad_token_id, lambda ids: tok.decode(ids, skip_special_tokens=True))
+                samples = self.sample_group([prompts[i].id for i in group], [rendered[i] for i in group], settings)
                 for i, prompt_samples in zip(group, samples):
                     tokens += sum(len(s.tokens) for s in prompt_samples)
                     if prompts[i].id in done:
@@ -224,6 +250,27 @@ class Sampler:
                 bar.set_postfix(prompts_per_s=f"{sampled / elapsed:.2f}", tokens_per_s=f"{tokens / elapsed:.1f}")
         bar.close()
         return GenerationResult(output, len(prompts), sampled, responses, tokens, time.perf_counter() - start)
+
+    def groups(self, lengths: list[int], settings: SamplingSettings, batch_tokens: int) -> list[range]:
+        """Prompt ranges sampled together and written after each: batches within the token budget."""
+        return batches(lengths, settings.n, settings.max_new_tokens, batch_tokens)
+
+    def sample_group(self, ids: list[str], rendered: list[list[int]], settings: SamplingSettings) -> list[list]:
+        """``settings.n`` samples (``ts2.hf.decoding.Sample``) of each prompt, sample j of prompt id
+        drawn from the stream of ``sample_key(seed, id, j)``."""
+        from ..hf.decoding import Decoding, sample_prompts
+        from ..ops.sampling import sample_key
+
+        decoding = Decoding(settings.temperature, settings.top_k, settings.top_p, settings.decode,
+                            settings.max_new_tokens, self.stop_ids, tuple(settings.stop),
+                            settings.record_token_probs)
+        keys = [[sample_key(settings.seed, i, j) for j in range(settings.n)] for i in ids]
+        tok = self.tokenizer
+        return sample_prompts(self.model, rendered, keys, decoding, tok.pad_token_id,
+                              lambda ids: tok.decode(ids, skip_special_tokens=True))
+
+    def close(self) -> None:
+        """Release what the engine holds beyond this object (nothing for the native sampler)."""
 
     def record(self, settings: SamplingSettings) -> dict:
         """The settings as every output row records them (what a resumed file must match)."""
@@ -264,8 +311,12 @@ def generate(model_dir: str, prompts_path: str, output: str, settings: SamplingS
     runtime = runtime or Runtime()
     runtime.check()
     settings.check()
+    runtime.check_sampling(settings)
     prompts = read_prompts(prompts_path, column, code_prompt)
     ranks = sharding.launcher_ranks()
+    if ranks is not None and runtime.engine != "native":
+        raise ValueError(f"--engine {runtime.engine} runs its own processes; start it without a launcher "
+                         f"(WORLD_SIZE={ranks.world}) and use --data_parallel_size / --tensor_parallel_size")
     if ranks is None:
         sampler = Sampler.load(model_dir, runtime)
         return sampler.run(prompts, output, settings, use_chat, runtime.batch_tokens, progress)
