@@ -112,7 +112,8 @@ def measure(script: str, method: str, config: tuple) -> dict:
                          capture_output=True, text=True, env=env, check=False, cwd=HERE)
     if out.returncode != 0:
         raise RuntimeError(f"{script} {method} {config} failed:\n{out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    # the row is the last JSON line: a library may print after it (vLLM's engine at shutdown)
+    return json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
 
 
 def merge(rounds: list[dict]) -> dict:

@@ -24,6 +24,7 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 PROMPTS, N, NEW_TOKENS = 16, 8, 64
 QUESTIONS = ["Name a fruit.", "Give me a colour.", "Can you name a bird?", "Tell me a sport.", "Pick a vehicle.",
@@ -86,27 +87,31 @@ def native(dtype: str, shard: tuple[int, int] | None = None) -> dict:
 
 def native_2proc(dtype: str) -> dict:
     """torchrun with 2 ranks of 1 thread; the wall time between the barriers, all tokens."""
+    import tempfile
+
     t0 = time.perf_counter()
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    out = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
-                          "29593", __file__, "native_rank", dtype], capture_output=True, text=True, env=env,
-                         check=False)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr[-3000:])
-    ranks = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    with tempfile.TemporaryDirectory() as tmp:  # one result file a rank: their stdout lines interleave
+        out = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                              "--master_port", "29593", __file__, "native_rank", dtype, tmp], capture_output=True,
+                             text=True, env=env, check=False)
+        if out.returncode != 0:
+            raise RuntimeError(out.stderr[-3000:])
+        ranks = [json.loads(p.read_text()) for p in sorted(Path(tmp).glob("rank*.json"))]
+    assert len(ranks) == 2, ranks
     seconds = max(r["seconds"] for r in ranks)
     wall = time.perf_counter() - t0
     return _row("native_2proc", dtype, sum(r["generated"] for r in ranks), seconds, wall - seconds, processes=2)
 
 
-def native_rank(dtype: str) -> None:
+def native_rank(dtype: str, results: str) -> None:
     import torch
     import torch.distributed as dist
 
     torch.set_num_threads(1)
     dist.init_process_group("gloo")
     result = native(dtype, (dist.get_rank(), dist.get_world_size()))
-    print(json.dumps(result), flush=True)
+    (Path(results) / f"rank{dist.get_rank()}.json").write_text(json.dumps(result))
     dist.destroy_process_group()
 
 
@@ -118,7 +123,9 @@ def vllm(dtype: str) -> dict:
 
     from ts2.ops.sampling import sample_key
 
-    llm = LLM(model=_model_dir(), dtype=dtype, seed=0, kv_cache_memory_bytes=2 << 30)
+    # ts2's --engine vllm settings on the CPU (ts2.generate.vllm_engine)
+    llm = LLM(model=str(_model_dir()), dtype=dtype, seed=0, kv_cache_memory_bytes=2 << 30,
+              enable_chunked_prefill=False)
     rendered = _rendered(llm.get_tokenizer())
     requests = [TokensPrompt(prompt_token_ids=ids) for ids in rendered for _ in range(N)]
     params = [SamplingParams(temperature=1.0, top_p=1.0, top_k=0, max_tokens=NEW_TOKENS, min_tokens=NEW_TOKENS,
@@ -167,7 +174,7 @@ def native_row(dtype: str) -> dict:
 if __name__ == "__main__":
     method, dtype = sys.argv[1:3]
     if method == "native_rank":
-        native_rank(dtype)
+        native_rank(dtype, sys.argv[3])
     else:
         methods = {"native": native_row, "native_2proc": native_2proc, "vllm": vllm, "hf_generate": hf_generate}
         print(json.dumps(methods[method](dtype)))
