@@ -37,6 +37,10 @@ CPU_KV_CACHE_BYTES = 2 << 30  # vLLM's CPU default reserves 92% of the machine's
 
 
 def _import_vllm():
+    # vLLM logs to stdout, where ts2 eval writes its JSON report, and at INFO every engine step:
+    # by default its warnings go to stderr and its INFO lines nowhere.
+    os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
     try:
         import vllm
     except ImportError as exc:
