@@ -111,8 +111,8 @@ def _generate(argv: list[str]) -> int:
     result = generate(args.model, args.prompts, args.output, settings, args.column, chat, not args.no_progress,
                       runtime, args.code_prompt)
     ranks = launcher_ranks()
-    print(result.summary() if ranks is None else
-          f"rank {ranks.rank} of {ranks.world}: {result.summary()} (merged into {args.output})")
+    if ranks is None or ranks.rank == 0:  # the totals of every rank, printed once
+        print(result.summary() + ("" if ranks is None else f" ({ranks.world} processes)"))
     return 0
 
 
@@ -185,6 +185,8 @@ def _eval(argv: list[str]) -> int:
                                        prompt_style=args.prompt_style, require_isolation=args.require_isolation)
     elif args.metric == "tasks":
         report = _eval_tasks(args)
+        if report is None:  # a rank other than 0 under a launcher: it sampled its share, rank 0 reports
+            return 0
     elif args.metric == "answers":
         report = generations.eval_answers(args.input, args.references, args.reference_field, args.pattern, args.n,
                                           args.protocol)
@@ -227,7 +229,9 @@ def _add_tasks_parser(sub) -> argparse.ArgumentParser:
                             "each question has, and that number)")
     tasks.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples over questions")
     for name, value in SAMPLING.items():
-        tasks.add_argument(f"--{name}", type=type(value), default=value, help=f"(default {value}, the authors')")
+        # launchers (torchrun) take "--n" for an abbreviation of their own flags
+        flags = ["--num_samples", "--n"] if name == "n" else [f"--{name}"]
+        tasks.add_argument(*flags, dest=name, type=type(value), default=value, help=f"(default {value}, the authors')")
     tasks.add_argument("--seed", type=int, default=42)
     tasks.add_argument("--no_progress", action="store_true")
     _add_runtime_flags(tasks, batch_flag=True)
@@ -340,6 +344,7 @@ def _compare(argv: list[str]) -> int:
         return _compare_analyze(argv[1:])
     from .compare.config import load_config
     from .compare.run import run_compare
+    from .generate.sharding import launcher_ranks
 
     p = argparse.ArgumentParser(prog="ts2 compare", description=COMMANDS["compare"],
                                 epilog="ts2 compare analyze CONFIG --samples DIR --output OUT: the same report from "
@@ -350,6 +355,10 @@ def _compare(argv: list[str]) -> int:
                    "methods and seeds, made with the same model, data, training and sampling, are taken over")
     args = p.parse_args(argv)
     config = load_config(args.config)
+    ranks = launcher_ranks()
+    if ranks is not None and ranks.rank != 0:  # it trains and samples with rank 0, which shows and reports
+        run_compare(config, args.output, reuse=args.reuse)
+        return 0
     report = _run_with_progress("ts2 compare", lambda log, progress: run_compare(config, args.output, log, progress,
                                                                                  args.reuse))
     _print_summary(report)

@@ -381,3 +381,78 @@ def test_closed_prompts_only_draw_no_empty_figures(setup):
     assert "No frontier.png: no open prompts" in text and "No metrics.png: no open prompts" in text
     report = json.loads((out / "report.json").read_text())
     assert "pass@1" in report["methods"]["ts2"]["seen"] and report["readings"] == {}
+
+
+def _weights(path):
+    from safetensors.torch import load_file
+
+    return load_file(path / "model.safetensors")
+
+
+def test_torchrun_trains_data_parallel_and_shares_the_sampling(setup):
+    """`torchrun --nproc_per_node 2 -m ts2.cli compare` (rank 0 leads, rank 1 follows): the models
+    are those of one process (the global batch kept: 4 = 2 ranks x 2), every sample file has the
+    rows of one process, each prompt is sampled by one rank (the summed token counts are one
+    process's), no part file is left, and a rerun does nothing."""
+    import subprocess
+
+    import torch
+
+    root, path, _ = setup
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    one, two = root / "one", root / "two"
+    subprocess.run([sys.executable, "-m", "ts2.cli", "compare", str(path), "--output", str(one)], check=True,
+                   env=env, capture_output=True, timeout=600)
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29563",
+               "-m", "ts2.cli", "compare", str(path), "--output", str(two)]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("report: ") == 1, result.stdout[-3000:]
+    for method in ("ce", "ts2"):
+        a, b = _weights(one / "models" / f"{method}-seed0"), _weights(two / "models" / f"{method}-seed0")
+        base = _weights(root / "base")
+        assert max((a[k] - base[k]).abs().max() for k in a) > 1e-4  # trained
+        for key in a:
+            torch.testing.assert_close(a[key], b[key], rtol=1e-4, atol=1e-6, msg=key)
+        runs = [json.loads((out / "runs" / f"{method}-seed0.json").read_text()) for out in (one, two)]
+        assert [r["train_processes"] for r in runs] == [1, 2] and runs[0]["train_steps"] == runs[1]["train_steps"]
+    for single in sorted((one / "samples").iterdir()):
+        rows = [[json.loads(line) for line in open(out / "samples" / single.name)] for out in (one, two)]
+        assert [r["id"] for r in rows[1]] == [r["id"] for r in rows[0]] == [e["id"] for e in EVAL]
+        assert [r["responses"] for r in rows[1]] == [r["responses"] for r in rows[0]]
+    for method in ("base", "ce", "ts2"):
+        records = [json.loads((out / "runs" / f"{method}-seed0.json").read_text()) for out in (one, two)]
+        assert records[0]["sample_tokens"] == records[1]["sample_tokens"]
+    assert sorted(p.name for p in (two / "samples").iterdir()) == sorted(p.name for p in (one / "samples").iterdir())
+    report = json.loads((two / "report.json").read_text())
+    assert report["verdict"]["outcome"] == json.loads((one / "report.json").read_text())["verdict"]["outcome"]
+    before = {p: p.stat().st_mtime_ns for p in (two / "samples").iterdir()}
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert {p: p.stat().st_mtime_ns for p in (two / "samples").iterdir()} == before
+
+
+@pytest.mark.parametrize("training,runtime,message", [
+    ({"per_device_train_batch_size": 3}, {}, "neither divides by 2"),
+    ({"per_device_train_batch_size": 3, "gradient_accumulation_steps": 4}, {}, None),
+    ({}, {"engine": "vllm"}, "--engine vllm runs its own processes"),
+])
+def test_what_a_launcher_cannot_share_is_refused_on_every_rank_before_any_work(setup, monkeypatch, training,
+                                                                               runtime, message):
+    from ts2.compare.launch import data_parallel
+    from ts2.compare.run import run_compare
+
+    root, path, raw = setup
+    raw = {**raw, "training": {**raw["training"], **training}, "runtime": runtime}
+    path.write_text(yaml.safe_dump(raw))
+    config = load_config(path)
+    if message is None:  # the accumulation steps take the division
+        settings = data_parallel({**config.training, **config.methods["ce"]}, 2)
+        assert settings["gradient_accumulation_steps"] == 2 and settings["per_device_train_batch_size"] == 3
+        return
+    for rank in ("0", "1"):
+        monkeypatch.setenv("WORLD_SIZE", "2")
+        monkeypatch.setenv("RANK", rank)
+        with pytest.raises(ValueError, match=message):
+            run_compare(config, root / "out")
+    assert not (root / "out").exists()

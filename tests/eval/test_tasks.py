@@ -314,3 +314,31 @@ def test_tasks_become_compare_prompts_scored_by_extraction(copies, tmp_path, cap
         "pass@1": 0.25, "lenient_pass@1": 0.5}
     assert main(["eval", "tasks", "--task", "arc", "--write_prompts", str(tmp_path / "x.jsonl")]) == 2
     assert "--write_prompts needs --data" in capsys.readouterr().err
+
+
+def test_torchrun_shares_the_questions_and_rank_0_reports(copies, tmp_path, tiny_model):
+    """`torchrun --nproc_per_node 2 -m ts2.cli eval tasks --model ... --num_samples 3`: the merged
+    generations are a one-process run's rows, and rank 0 alone prints and writes the same report."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    flags = ["eval", "tasks", "--task", "arc", "--data", str(copies["arc"]), "--model", str(tiny_model),
+             "--num_samples", "3", "--max_new_tokens", "4", "--resamples", "50", "--no_progress"]
+    runs = {}
+    for name, launcher in (("one", []), ("two", ["-m", "torch.distributed.run", "--nproc_per_node", "2",
+                                                  "--master_port", "29565"])):
+        out = tmp_path / f"{name}.json"
+        result = subprocess.run([sys.executable, *launcher, "-m", "ts2.cli", *flags, "--output", str(out)], env=env,
+                                capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert json.loads(result.stdout) == json.loads(out.read_text())  # one report printed, by one rank
+        rows = [json.loads(line) for line in open(tmp_path / f"{name}_generations.jsonl")]
+        runs[name] = json.loads(out.read_text()), rows
+    (one, rows_one), (two, rows_two) = runs["one"], runs["two"]
+    assert len(rows_one) == len(ARC) > 1 and not list(tmp_path.glob("two_generations.jsonl.rank*"))
+    assert [(r["id"], r["responses"]) for r in rows_two] == [(r["id"], r["responses"]) for r in rows_one]
+    for report in (one, two):
+        report["settings"].pop("generations")
+    assert two == one

@@ -36,9 +36,12 @@ PRIOR_SECONDS = {"import": 60.0, "train": 120.0, "evaluate": 60.0}  # ETA before
 
 
 class Compare:
-    def __init__(self, config: CompareConfig, output, log=print, progress=None, reuse=None):
+    def __init__(self, config: CompareConfig, output, log=print, progress=None, reuse=None, pool=None):
+        from .launch import Single
+
         self.config, self.out = config, Path(output)
         self.reuse = reuse
+        self.pool = pool or Single()  # where training and sampling run (``launch``: across a launcher's ranks)
         self.log = log
         self.progress = progress or (lambda description, done, total, eta: None)
         self.prompts = read_eval_prompts(config.eval_prompts)
@@ -117,7 +120,7 @@ class Compare:
         return str(path)
 
     def train(self, method: str, seed: int, base: str) -> Path:
-        from ..training import CONFIG_NAME, train
+        from ..training import CONFIG_NAME
 
         name = self.run_name(method, seed)
         target = self.out / "models" / name
@@ -132,10 +135,11 @@ class Compare:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         with open(log_path, "w") as log_file, contextlib.redirect_stdout(log_file):
-            trainer = train(**settings)
+            trainer = self.pool.train(settings)
         seconds = time.perf_counter() - start
         losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
-        self._update_record(name, train_seconds=round(seconds, 2), train_steps=trainer.state.global_step,
+        self._update_record(name, train_seconds=round(seconds, 2), train_processes=self.pool.processes,
+                            train_steps=trainer.state.global_step,
                             train_loss_first=losses[0] if losses else None,
                             train_loss_last=losses[-1] if losses else None)
         self._measure("train", seconds)
@@ -167,7 +171,7 @@ class Compare:
         if self.evaluated(method, seed):
             return
         start = time.perf_counter()
-        sampler = Sampler.load(model_dir, _runtime(cfg))
+        sampler = Sampler.load(model_dir, self.pool.runtime(_runtime(cfg)))
         # The probes read the model's logits: the sampler's model, or (vLLM) their own copy of it.
         device_dtype = (cfg.runtime["device"], cfg.runtime["dtype"])
         chat = prompting["chat"]
@@ -186,7 +190,8 @@ class Compare:
             settings = SamplingSettings(n=sampling["n"], temperature=float(temperature), top_k=sampling["top_k"],
                                         top_p=sampling["top_p"], max_new_tokens=sampling["max_new_tokens"],
                                         seed=seed, stop=[*sampling["stop"], *prompting["stop"]])
-            result = sampler.run(prompts, path, settings, chat, cfg.runtime["batch_tokens"], progress=False)
+            result = self.pool.sample(sampler, model_dir, _runtime(cfg), prompts, path, settings, chat,
+                                      cfg.runtime["batch_tokens"])
             key = f"T={temperature}"
             record[key] = round(record.get(key, 0.0) + result.seconds, 2)  # summed over resumed parts
             self._update_record(name, sample_seconds=record, sample_tokens={**self._run_record(name).get(
@@ -403,7 +408,24 @@ def _runtime(cfg: CompareConfig):
     return Runtime(**cfg.runtime)
 
 
-def run_compare(config: CompareConfig, output, log=print, progress=None, reuse=None) -> dict:
+def run_compare(config: CompareConfig, output, log=print, progress=None, reuse=None) -> dict | None:
     """Run (or resume) the comparison into ``output``; returns the report (also written there).
-    ``reuse``: another comparison's output directory whose shared runs are taken over (``reuse.py``)."""
-    return Compare(config, output, log, progress, reuse).run()
+    ``reuse``: another comparison's output directory whose shared runs are taken over (``reuse.py``).
+    Under a launcher rank 0 runs it and the other ranks train and sample with it (``launch``); they
+    return None."""
+    from ..generate import sharding
+    from .launch import Leader, data_parallel, follow
+
+    ranks = sharding.launcher_ranks()
+    if ranks is None:
+        return Compare(config, output, log, progress, reuse).run()
+    for spec in config.methods.values():  # every rank refuses what cannot be shared, before any work
+        data_parallel({**config.training, **spec}, ranks.world)
+    sharding.rank_runtime(_runtime(config), ranks)
+    if ranks.rank != 0:
+        follow(ranks)
+        return None
+    leader = Leader(ranks)
+    report = Compare(config, output, log, progress, reuse, leader).run()
+    leader.close()
+    return report

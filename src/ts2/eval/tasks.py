@@ -32,12 +32,21 @@ EXTRACTION = {
 
 def sample_task(questions: list[TaskQuestion], model: str, generations, sampling, runtime, progress: bool = True):
     """Sample ``sampling.n`` responses per question into ``generations`` (resumed when it exists),
-    each question asked through the model's chat template in the authors' prompt."""
-    from ..generate import Sampler
+    each question asked through the model's chat template in the authors' prompt.  Under a launcher
+    (torchrun) the ranks share the questions out and rank 0 merges (``ts2.generate.sharding``)."""
+    from ..generate import Sampler, sharding
 
     prompts = [Prompt(q.id, q.prompt(), None, True) for q in questions]
-    sampler = Sampler.load(model, runtime)
-    return sampler.run(prompts, generations, sampling, True, runtime.batch_tokens, progress)
+    ranks = sharding.launcher_ranks()
+    if ranks is None:
+        sampler = Sampler.load(model, runtime)
+        return sampler.run(prompts, generations, sampling, True, runtime.batch_tokens, progress)
+    sampler = Sampler.load(model, sharding.rank_runtime(runtime, ranks))
+    try:
+        return sharding.sample_shared(sampler, prompts, generations, sampling, True, runtime.batch_tokens, progress,
+                                      ranks)
+    finally:
+        sharding.finish()
 
 
 def _user_text(prompt) -> str | None:
@@ -92,8 +101,9 @@ def eval_task(task: str, data=None, input=None, model=None, generations=None, ro
 
     Returns the report of ``ts2.metrics.openllm.task_report`` with ``task``, ``protocol`` and
     ``settings``; ``rows_path`` also gets one JSON line per question (responses, extracted
-    answers, gold, the votes at each depth)."""
-    from ..generate import Runtime, SamplingSettings
+    answers, gold, the votes at each depth).  Under a launcher every rank samples its share and
+    rank 0 alone scores: the other ranks return None."""
+    from ..generate import Runtime, SamplingSettings, sharding
 
     check_protocol(protocol)
     if task not in TASKS:
@@ -119,6 +129,9 @@ def eval_task(task: str, data=None, input=None, model=None, generations=None, ro
         runtime.check_sampling(sampling)
         questions = read_task(task, data, split, limit, shuffle_seed)
         sample_task(questions, model, generations, sampling, runtime, progress)
+        ranks = sharding.launcher_ranks()
+        if ranks is not None and ranks.rank != 0:
+            return None
         source = generations
     else:
         source = input

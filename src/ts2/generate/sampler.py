@@ -305,7 +305,7 @@ def generate(model_dir: str, prompts_path: str, output: str, settings: SamplingS
              runtime: Runtime | None = None, code_prompt: str = "completion") -> GenerationResult:
     """Sample ``settings.n`` responses for every prompt of ``prompts_path`` into ``output`` (resumed).
     Under a launcher (torchrun, accelerate launch) the prompts are shared out across the ranks and
-    merged into ``output`` by rank 0 (``ts2.generate.sharding``); each rank returns its own part's result."""
+    merged into ``output`` by rank 0 (``ts2.generate.sharding``); every rank returns the totals of all."""
     from . import sharding
 
     runtime = runtime or Runtime()
@@ -314,27 +314,12 @@ def generate(model_dir: str, prompts_path: str, output: str, settings: SamplingS
     runtime.check_sampling(settings)
     prompts = read_prompts(prompts_path, column, code_prompt)
     ranks = sharding.launcher_ranks()
-    if ranks is not None and runtime.engine != "native":
-        raise ValueError(f"--engine {runtime.engine} runs its own processes; start it without a launcher "
-                         f"(WORLD_SIZE={ranks.world}) and use --data_parallel_size / --tensor_parallel_size")
     if ranks is None:
         sampler = Sampler.load(model_dir, runtime)
         return sampler.run(prompts, output, settings, use_chat, runtime.batch_tokens, progress)
-    output = Path(output)
-    runtime = Runtime(sharding.share_device(runtime.device, ranks), runtime.dtype, runtime.batch_tokens)
-    sampler = Sampler.load(model_dir, runtime)
-    if ranks.rank == 0:  # a partly written last line is cut before any other rank reads the output
-        sampler.completed(output, settings, prompts)
-    sharding.barrier()
-    merged = sampler.completed(output, settings, prompts)
-    mine = [p for i, p in enumerate(prompts) if i % ranks.world == ranks.rank and p.id not in merged]
+    sampler = Sampler.load(model_dir, sharding.rank_runtime(runtime, ranks))
     try:
-        result = sampler.run(mine, ranks.part(output), settings, use_chat, runtime.batch_tokens,
-                             progress and ranks.rank == 0)
-        sharding.barrier()
-        if ranks.rank == 0:
-            sharding.merge(output, [p.id for p in prompts], ranks)
-        sharding.barrier()
+        return sharding.sample_shared(sampler, prompts, output, settings, use_chat, runtime.batch_tokens, progress,
+                                      ranks)
     finally:
         sharding.finish()
-    return result
