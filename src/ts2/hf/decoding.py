@@ -3,7 +3,9 @@
 ``sample_prompts`` prefills a batch of prompts once (left padded), repeats each prompt's KV cache
 n times, and decodes all rows together, drawing each row's tokens from its own random stream
 (``ts2.ops.sampling``).  Rows that finish (a stop token, a stop string, or max_new_tokens) leave
-the batch at once, so the cost follows the tokens actually generated, not the longest row.
+the batch at once, so the cost follows the tokens actually generated, not the longest row.  The
+keys and values sit in a preallocated slab and one-position steps use a grouped-query attention
+(``decode_fast``); both change the arithmetic's rounding at most.
 
 ``SparsemaxLogitsProcessor`` offers sparsemax sampling to ``model.generate`` users as well.
 """
@@ -13,10 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-from transformers import DynamicCache, LogitsProcessor
+from transformers import LogitsProcessor
 
 from ..ops.sampling import draw_tokens
 from ..ops.sparsemax import sparsemax
+from .decode_fast import decoding_attention, slab_cache, slab_dtype
 
 
 class SparsemaxLogitsProcessor(LogitsProcessor):
@@ -68,7 +71,6 @@ def pad_batch(sequences: list[list[int]], pad_id: int, device, side: str = "left
     return ids.to(device), mask.to(device)
 
 
-@torch.no_grad()
 def sample_prompts(model, prompts: list[list[int]], keys: list[list[int]], decoding: Decoding,
                    pad_id: int, decode_text=None) -> list[list[Sample]]:
     """Sample ``len(keys[i])`` continuations of each tokenized prompt ``prompts[i]``.
@@ -76,11 +78,16 @@ def sample_prompts(model, prompts: list[list[int]], keys: list[list[int]], decod
     keys[i][j]: the random key of sample j of prompt i.  ``decode_text(token_ids) -> str`` is
     needed only with stop strings.  Returns, per prompt, its samples in key order.
     """
+    with torch.no_grad(), decoding_attention(model) as switched:
+        return _sample_prompts(model, prompts, keys, decoding, pad_id, decode_text, slab_dtype(model, switched))
+
+
+def _sample_prompts(model, prompts, keys, decoding, pad_id, decode_text, cache_dtype):
     device = model.device
     n = [len(k) for k in keys]
     ids, mask = pad_batch(prompts, pad_id, device)
     positions = (mask.cumsum(1) - 1).clamp_min(0)
-    cache = DynamicCache(config=model.config)
+    cache = slab_cache(model.config, ids.shape[1] + decoding.max_new_tokens, cache_dtype)
     out = model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache,
                 use_cache=True, logits_to_keep=1)
     repeats = torch.tensor(n, device=device)
