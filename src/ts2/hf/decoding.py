@@ -103,7 +103,7 @@ def _sample_prompts(model, prompts, keys, decoding, pad_id, decode_text, cache_d
     active = list(range(len(samples)))  # sample index of each row still in the batch
     for step in range(decoding.max_new_tokens):
         draw = draw_tokens(logits, row_keys, step, decoding.temperature, decoding.top_k, decoding.top_p,
-                           decoding.decode, want_ranks=decoding.record)
+                           decoding.decode, want_ranks=decoding.record, want_probs=decoding.record)
         tokens = draw.tokens.tolist()
         probs = draw.probs.tolist() if decoding.record else None
         ranks = draw.ranks.tolist() if decoding.record else None

@@ -116,10 +116,10 @@ def gumbel_argmax(scores: torch.Tensor, keys: torch.Tensor, step: int, token_ids
 class Draw(NamedTuple):
     """tokens [B] int64; probs [B]: each token's probability under the distribution it was drawn
     from (after temperature / top-k / top-p, or sparsemax); ranks [B]: how many tokens had a
-    strictly larger raw logit (0 = the most likely token), or None when not requested."""
+    strictly larger raw logit (0 = the most likely token); each None when not requested."""
 
     tokens: torch.Tensor
-    probs: torch.Tensor
+    probs: torch.Tensor | None
     ranks: torch.Tensor | None
 
 
@@ -173,14 +173,18 @@ def _keep(vals: torch.Tensor, log_norm: torch.Tensor, top_p: float) -> torch.Ten
 
 def draw_tokens(logits: torch.Tensor, keys: torch.Tensor, step: int, temperature: float = 1.0,
                 top_k: int = 0, top_p: float = 1.0, decode: str = "softmax",
-                want_ranks: bool = False) -> Draw:
+                want_ranks: bool = False, want_probs: bool = True) -> Draw:
     """One token per row of ``logits`` [B, V] (raw model logits, any float dtype).
 
     decode "softmax": softmax(logits / temperature) restricted by top_k (0: off) and top_p;
     decode "sparsemax": sparsemax(logits / temperature) (top_k / top_p do not apply).
     ``keys`` [B] int64 (see ``sample_key``), ``step``: the decoding step (0 for the first token).
+    ``probs`` (None unless ``want_probs``) and ``ranks`` (None unless ``want_ranks``) cost a pass
+    over the vocabulary each.
     """
-    scores = logits.float() / temperature
+    scores = logits.float()
+    if temperature != 1.0:  # x / 1.0 is x: the pass over [B, V] is skipped, nothing changes
+        scores = scores / temperature
     keys = keys.to(scores.device)
     if decode == "sparsemax":
         p = sparsemax(scores, dim=-1)
@@ -199,9 +203,10 @@ def draw_tokens(logits: torch.Tensor, keys: torch.Tensor, step: int, temperature
         raise ValueError(f"decode must be softmax or sparsemax, got decode={decode!r}")
     choice = gumbel_argmax(cand, keys, step, idx).unsqueeze(1)
     tokens = idx.gather(1, choice).squeeze(1)
-    if decode == "sparsemax":
+    probs = None
+    if want_probs and decode == "sparsemax":
         probs = vals.gather(1, choice).squeeze(1)
-    else:
+    elif want_probs:
         probs = (cand.gather(1, choice) - cand.logsumexp(1, keepdim=True)).exp().squeeze(1)
     ranks = None
     if want_ranks:
