@@ -15,7 +15,7 @@ matmul.  Transformers' SDPA path repeats every key/value head G times first (a c
 per layer and step) and the CPU flash kernel is slow for one query.  Prefill (several query
 positions), dropout, and any attention argument it does not know (soft-capping, sliding windows,
 sinks) go to SDPA unchanged.  It is used only while ``sample_prompts`` runs, and only for models
-that run SDPA (``decoding_attention``).
+that run SDPA on the CPU (``decoding_attention``).
 """
 
 from __future__ import annotations
@@ -126,10 +126,12 @@ AttentionMaskInterface.register(NAME, sdpa_mask)
 @contextlib.contextmanager
 def decoding_attention(model):
     """While the block runs, ``decode_attention`` for the decoding steps of ``model`` when the model
-    runs Transformers' SDPA attention; yields whether it does (otherwise nothing changes)."""
+    runs Transformers' SDPA attention on the CPU; yields whether it does (otherwise nothing
+    changes).  Measured only on the CPU; on GPUs SDPA's own kernels stay, with a slab in the
+    model's dtype (a float32 one would double the KV memory there)."""
     config = model.config
     previous = getattr(config, "_attn_implementation", None)
-    if previous != "sdpa":
+    if previous != "sdpa" or model.device.type != "cpu":
         yield False
         return
     config._attn_implementation = NAME
