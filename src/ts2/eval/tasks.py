@@ -34,19 +34,10 @@ def sample_task(questions: list[TaskQuestion], model: str, generations, sampling
     """Sample ``sampling.n`` responses per question into ``generations`` (resumed when it exists),
     each question asked through the model's chat template in the authors' prompt.  Under a launcher
     (torchrun) the ranks share the questions out and rank 0 merges (``ts2.generate.sharding``)."""
-    from ..generate import Sampler, sharding
+    from ..generate import sample_file
 
     prompts = [Prompt(q.id, q.prompt(), None, True) for q in questions]
-    ranks = sharding.launcher_ranks()
-    if ranks is None:
-        sampler = Sampler.load(model, runtime)
-        return sampler.run(prompts, generations, sampling, True, runtime.batch_tokens, progress)
-    sampler = Sampler.load(model, sharding.rank_runtime(runtime, ranks))
-    try:
-        return sharding.sample_shared(sampler, prompts, generations, sampling, True, runtime.batch_tokens, progress,
-                                      ranks)
-    finally:
-        sharding.finish()
+    return sample_file(model, prompts, generations, sampling, True, runtime, progress)
 
 
 def _user_text(prompt) -> str | None:

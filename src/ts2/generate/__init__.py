@@ -12,7 +12,8 @@ from .sampler import (
     generate,
     render_prompt,
     response_text,
+    sample_file,
 )
 
 __all__ = ["DEFAULT_BATCH_TOKENS", "GenerationResult", "Runtime", "Sampler", "SamplingSettings", "batches",
-           "completed_ids", "generate", "render_prompt", "response_text"]
+           "completed_ids", "generate", "render_prompt", "response_text", "sample_file"]

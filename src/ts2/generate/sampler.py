@@ -306,13 +306,21 @@ def generate(model_dir: str, prompts_path: str, output: str, settings: SamplingS
     """Sample ``settings.n`` responses for every prompt of ``prompts_path`` into ``output`` (resumed).
     Under a launcher (torchrun, accelerate launch) the prompts are shared out across the ranks and
     merged into ``output`` by rank 0 (``ts2.generate.sharding``); every rank returns the totals of all."""
-    from . import sharding
-
     runtime = runtime or Runtime()
     runtime.check()
     settings.check()
     runtime.check_sampling(settings)
     prompts = read_prompts(prompts_path, column, code_prompt)
+    return sample_file(model_dir, prompts, output, settings, use_chat, runtime, progress)
+
+
+def sample_file(model_dir: str, prompts: list[Prompt], output, settings: SamplingSettings, use_chat: bool | None,
+                runtime: Runtime, progress: bool = True) -> GenerationResult:
+    """``prompts`` sampled into ``output`` (resumed) by the runtime's engine with the model of
+    ``model_dir``: in this process, or under a launcher each rank its share, merged by rank 0
+    (``ts2.generate.sharding``; every rank returns the totals of all)."""
+    from . import sharding
+
     ranks = sharding.launcher_ranks()
     if ranks is None:
         sampler = Sampler.load(model_dir, runtime)
