@@ -147,3 +147,40 @@ def test_blocked_gumbel_argmax_is_the_unblocked_one(rows, vocab):
     scores = torch.randn(rows, vocab)
     want = (scores.double() + gumbel(keys, 2, shuffled)).argmax(1)
     assert torch.equal(gumbel_argmax(scores, keys, 2, shuffled), want)
+
+
+@pytest.mark.parametrize("vocab", [8192, 12345, 49152])
+def test_pruned_gumbel_argmax_is_the_unblocked_one(vocab):
+    """Rows of at least PRUNE_WIDTH columns take the logarithms only where a column can still win:
+    the same index as the whole row's (scores + G).argmax, from flat rows (almost every column in
+    play) to peaked ones and a tiny temperature, with -inf candidates, a single finite candidate,
+    ties (a repeated token id under an equal score: the first column wins), candidates in any order,
+    and rows with NaN or infinite scores (which take the blocked draw)."""
+    from ts2.ops.sampling import _GOLDEN, PRUNE_WIDTH, _blocked_argmax, _mix, _signed, gumbel, gumbel_argmax
+
+    assert vocab >= PRUNE_WIDTH
+    rows = 6
+    keys = _keys(rows, seed=11)
+    torch.manual_seed(vocab)
+    arange = torch.arange(vocab).expand(rows, vocab)
+    shuffled = torch.stack([torch.randperm(vocab) for _ in range(rows)])
+    tied = arange.clone()
+    tied[:, vocab // 2:] = tied[:, : vocab - vocab // 2]  # every id twice
+    for scale in (0.0, 0.01, 1.0, 3.0, 30.0, 1e4):
+        for ids in (arange, shuffled, tied):
+            scores = torch.randn(rows, vocab) * scale
+            if ids is tied:
+                scores[:, vocab // 2:] = scores[:, : vocab - vocab // 2]
+            scores[0, ::2] = float("-inf")
+            scores[1, :] = float("-inf")
+            scores[1, vocab - 1] = 0.0  # the only candidate: the last column
+            for step in (0, 5):
+                want = (scores.double() + gumbel(keys, step, ids)).argmax(1)
+                assert torch.equal(gumbel_argmax(scores, keys, step, ids), want), (scale, step)
+    scores = torch.randn(rows, vocab)
+    scores[2, 7] = float("inf")
+    want = (scores.double() + gumbel(keys, 1, arange)).argmax(1)
+    assert torch.equal(gumbel_argmax(scores, keys, 1, arange), want)
+    scores[2, 7] = float("nan")  # what the blocked draw made of it before (no argmax semantics to match)
+    rows_mixed = _mix(keys + _signed(2 * _GOLDEN)).unsqueeze(1)
+    assert torch.equal(gumbel_argmax(scores, keys, 1, arange), _blocked_argmax(scores, rows_mixed, arange))

@@ -76,7 +76,9 @@ def gumbel(keys: torch.Tensor, step: int, token_ids: torch.Tensor) -> torch.Tens
     return -torch.log(-torch.log(uniforms(keys, step, token_ids)))
 
 
-GUMBEL_CHUNK = 4096  # columns per block: small enough to stay in cache through the ~20 passes below
+GUMBEL_CHUNK = 4096  # columns per block: small enough to stay in cache through the passes below
+GROUP = 64  # columns whose largest score bounds what any of them can reach (the pruned draw)
+PRUNE_WIDTH = 2 * GUMBEL_CHUNK  # rows at least this wide take the pruned draw
 
 
 def _mix_(x: torch.Tensor, scratch: torch.Tensor) -> None:
@@ -89,28 +91,87 @@ def _mix_(x: torch.Tensor, scratch: torch.Tensor) -> None:
             x.mul_(factor)
 
 
+def _uniform_bits(rows: torch.Tensor, token_ids: torch.Tensor) -> torch.Tensor:
+    """The 53 bits b of U = (b + 0.5) / 2^53 (``uniforms``), [B, K] int64, computed in place; ``rows``
+    [B, 1]: the mixed row counters.  A ``token_ids`` shared by every row (stride 0) is multiplied once."""
+    shared = token_ids.dim() == 2 and token_ids.stride(0) == 0
+    x = torch.bitwise_xor((token_ids[:1] if shared else token_ids) * _TOKEN, rows)
+    _mix_(x, torch.empty_like(x))
+    return x.bitwise_right_shift_(11).bitwise_and_((1 << 53) - 1)
+
+
+def _perturbed(bits: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+    """scores + G in float64, G = -log(-log U), U from ``_uniform_bits``: the numbers of ``gumbel``."""
+    return bits.double().add_(0.5).div_(float(1 << 53)).log_().neg_().log_().neg_().add_(scores.double())
+
+
 def gumbel_argmax(scores: torch.Tensor, keys: torch.Tensor, step: int, token_ids: torch.Tensor) -> torch.Tensor:
     """argmax_j (scores[:, j] + G(key, step, token_ids[:, j])) per row, [B] int64 column indices:
-    the same numbers as ``(scores.double() + gumbel(...)).argmax(1)`` (first index on a tie),
-    computed in column blocks of ``GUMBEL_CHUNK`` in place.  Over a whole vocabulary (top-p 1) the
-    unblocked version streamed a dozen [B, V] int64 temporaries through memory and took half of a
-    decode step's time."""
+    the same numbers as ``(scores.double() + gumbel(...)).argmax(1)`` (first index on a tie).
+
+    Over a whole vocabulary (top-p 1) the random bits of every column are needed, but the two
+    logarithms only where a column can still win (``_pruned_argmax``)."""
     rows = _mix(keys + _signed((step + 1) * _GOLDEN)).unsqueeze(1)
+    if scores.shape[1] >= PRUNE_WIDTH:
+        found = _pruned_argmax(scores, rows, token_ids)
+        if found is not None:
+            return found
+    return _blocked_argmax(scores, rows, token_ids)
+
+
+def _blocked_argmax(scores: torch.Tensor, rows: torch.Tensor, token_ids: torch.Tensor) -> torch.Tensor:
+    """Every column's perturbed score, in column blocks of ``GUMBEL_CHUNK`` with a running max."""
     count, width = scores.shape
     best = torch.full((count,), float("-inf"), dtype=torch.float64, device=scores.device)
     best_index = torch.zeros(count, dtype=torch.long, device=scores.device)
     for start in range(0, width, GUMBEL_CHUNK):
-        ids = token_ids[:, start:start + GUMBEL_CHUNK]
-        x = ids * _TOKEN
-        x.bitwise_xor_(rows)
-        _mix_(x, torch.empty_like(x))
-        x = _shift_right(x, 11).double().add_(0.5).div_(float(1 << 53))  # U in (0, 1), as ``uniforms``
-        perturbed = x.log_().neg_().log_().neg_().add_(scores[:, start:start + GUMBEL_CHUNK].double())
-        value, index = perturbed.max(1)
+        block = slice(start, start + GUMBEL_CHUNK)
+        value, index = _perturbed(_uniform_bits(rows, token_ids[:, block]), scores[:, block]).max(1)
         better = value > best  # strictly: an earlier block keeps a tie, as argmax's first index does
         best = torch.where(better, value, best)
         best_index = torch.where(better, index + start, best_index)
     return best_index
+
+
+def _pruned_argmax(scores: torch.Tensor, rows: torch.Tensor, token_ids: torch.Tensor) -> torch.Tensor | None:
+    """The blocked argmax's answer, with the logarithms taken only where they can matter.
+
+    First a lower bound t of each row's maximum: the exact perturbed scores of the group of GROUP
+    columns that holds the row's largest score.  A column j in a group whose largest score is m can
+    reach t only if G_j >= g = t - m, i.e. E_j = -log U_j <= exp(-g); since 1 - U <= -log U, it is
+    necessary that 1 - U_j <= exp(-g), a bound on U's integer bits.  Only the columns that pass
+    (with g lowered by a margin far above float64 rounding) are computed exactly, and the first
+    column of the largest value among them is the answer.  None (use the blocked argmax) when a
+    row's bound is not finite (NaN or infinite scores)."""
+    count, width = scores.shape
+    pad = (-width) % GROUP
+    padded = torch.nn.functional.pad(scores, (0, pad), value=float("-inf")) if pad else scores
+    group_max = padded.view(count, -1, GROUP).amax(2).double()  # [B, groups]
+    first = group_max.argmax(1, keepdim=True) * GROUP + torch.arange(GROUP, device=scores.device)
+    first = first.clamp_max(width - 1)
+    bound = _perturbed(_uniform_bits(rows, token_ids.gather(1, first)), scores.gather(1, first)).amax(1, keepdim=True)
+    if not bool(torch.isfinite(bound).all()):
+        return None
+    gap = (bound - group_max) * (1 - 1e-6) - 1e-6 * (1 + bound.abs())  # g, lowered by a margin
+    limit = torch.floor(float(1 << 53) * (1 - torch.exp(-gap))) - 1  # bits below it cannot win
+    limit = limit.clamp(-1, float(1 << 53)).long()
+    found_rows, found_cols, found_values = [], [], []
+    for start in range(0, width, GUMBEL_CHUNK):
+        end = min(start + GUMBEL_CHUNK, width)
+        bits = _uniform_bits(rows, token_ids[:, start:end])
+        if (end - start) % GROUP == 0:
+            passes = (bits.view(count, -1, GROUP) >= limit[:, start // GROUP:end // GROUP, None]).view(count, -1)
+        else:
+            passes = bits >= limit[:, start // GROUP:].repeat_interleave(GROUP, dim=1)[:, : end - start]
+        r, c = passes.nonzero(as_tuple=True)
+        found_rows.append(r)
+        found_cols.append(c + start)
+        found_values.append(_perturbed(bits[r, c], scores[r, c + start]))
+    r, c, values = torch.cat(found_rows), torch.cat(found_cols), torch.cat(found_values)
+    best = torch.full((count,), float("-inf"), dtype=torch.float64, device=scores.device)
+    best = best.scatter_reduce(0, r, values, "amax")
+    first_best = torch.where(values == best[r], c, width)
+    return torch.full((count,), width, dtype=torch.long, device=scores.device).scatter_reduce(0, r, first_best, "amin")
 
 
 class Draw(NamedTuple):
