@@ -19,7 +19,7 @@ from transformers import LogitsProcessor
 
 from ..ops.sampling import draw_tokens
 from ..ops.sparsemax import sparsemax
-from .decode_fast import decoding_attention, slab_cache, slab_dtype
+from .decode_fast import decoding_attention, packed_linears, slab_cache, slab_dtype
 
 
 class SparsemaxLogitsProcessor(LogitsProcessor):
@@ -78,7 +78,7 @@ def sample_prompts(model, prompts: list[list[int]], keys: list[list[int]], decod
     keys[i][j]: the random key of sample j of prompt i.  ``decode_text(token_ids) -> str`` is
     needed only with stop strings.  Returns, per prompt, its samples in key order.
     """
-    with torch.no_grad(), decoding_attention(model) as switched:
+    with torch.no_grad(), decoding_attention(model) as switched, packed_linears(model):
         return _sample_prompts(model, prompts, keys, decoding, pad_id, decode_text, slab_dtype(model, switched))
 
 
