@@ -167,3 +167,32 @@ def test_batched_slab_sampling_equals_the_plain_reference_sampler(tmp_path):
         assert [s.tokens for s in samples] == want
         lengths |= {len(t) for t in want}
     assert len(lengths) > 2  # rows left the batch at different steps
+
+
+@pytest.mark.parametrize("arch,dtype", [("llama", torch.float32), ("llama", torch.bfloat16), ("qwen2", torch.float32)])
+def test_packed_linears_compute_the_linears_and_are_switched_for_sampling_only(tmp_path, arch, dtype):
+    """Inside ``packed_linears`` every nn.Linear (with a bias: qwen2's q_proj) gives F.linear's result to
+    the dtype's rounding,
+    independently of how many rows share the call; outside, the plain forward is back; a weight
+    changed in place is packed again."""
+    from ts2.hf.decode_fast import packed_linears
+
+    model = tf.AutoModelForCausalLM.from_pretrained(make_model_dir(tmp_path / "m", arch, seed=1), dtype=dtype)
+    linear = model.model.layers[0].self_attn.q_proj
+    assert (linear.bias is not None) == (arch == "qwen2")
+    x = torch.randn(37, 1, linear.in_features).to(dtype)
+    with torch.no_grad():
+        plain = linear(x)
+        with packed_linears(model) as switched:
+            assert switched and "forward" in linear.__dict__
+            packed = linear(x)
+            assert torch.equal(linear(x[:1]), packed[:1]) and torch.equal(linear(x[5:8]), packed[5:8])
+        assert "forward" not in linear.__dict__
+        tol = {"rtol": 1e-5, "atol": 1e-5} if dtype == torch.float32 else {"rtol": 2 ** -7, "atol": 1e-2}
+        torch.testing.assert_close(packed, plain, **tol)
+        linear.weight.mul_(2)
+        with packed_linears(model):
+            torch.testing.assert_close(linear(x), 2 * plain, **tol)
+        model.half()
+        with packed_linears(model) as switched:
+            assert not switched and "forward" not in linear.__dict__
