@@ -35,6 +35,8 @@ from transformers.cache_utils import DynamicLayer
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 
+from .shared_prefix import SharedKV, shared_attention
+
 NAME = "ts2_decode"
 # Arguments the attention may receive that do not change what it computes.
 _HARMLESS = frozenset({"position_ids", "cache_position", "use_cache", "past_key_values", "is_causal",
@@ -110,6 +112,11 @@ def decode_attention(module, query, key, value, attention_mask, dropout: float =
     [B, 1, 1, >=L] (bool: attend; or additive) -> ([B, 1, H, D] in the query's dtype, None).
     Anything else: Transformers' SDPA attention."""
     unknown = any(v is not None for k, v in kwargs.items() if k not in _HARMLESS)
+    if isinstance(key, SharedKV):
+        if query.shape[2] == 1 and not dropout and not unknown and kwargs.get("sliding_window") is None:
+            scale = query.shape[-1] ** -0.5 if scaling is None else scaling
+            return shared_attention(query, key, value, attention_mask, scale), None
+        key, value = key.whole(), value.whole()
     if query.shape[2] != 1 or dropout or unknown or kwargs.get("sliding_window") is not None:
         # a float32 slab holds half-precision values exactly: the cast back loses nothing
         return sdpa_attention_forward(module, query, key.to(query.dtype), value.to(query.dtype), attention_mask,

@@ -1,11 +1,13 @@
 """Decoding with Transformers causal LMs: n samples per prompt, many prompts per batch.
 
-``sample_prompts`` prefills a batch of prompts once (left padded), repeats each prompt's KV cache
-n times, and decodes all rows together, drawing each row's tokens from its own random stream
+``sample_prompts`` prefills a batch of prompts once (left padded), gives each prompt n rows, and
+decodes all rows together, drawing each row's tokens from its own random stream
 (``ts2.ops.sampling``).  Rows that finish (a stop token, a stop string, or max_new_tokens) leave
-the batch at once, so the cost follows the tokens actually generated, not the longest row.  The
-keys and values sit in a preallocated slab and one-position steps use a grouped-query attention
-(``decode_fast``); both change the arithmetic's rounding at most.
+the batch at once, so the cost follows the tokens actually generated, not the longest row.  On
+the CPU the keys and values sit in preallocated slabs, a prompt's n rows share its prompt's keys
+and values (``shared_prefix``; elsewhere each row gets a copy), one-position steps use a
+grouped-query attention and the linears oneDNN (``decode_fast``); all of it changes the
+arithmetic's rounding at most.
 
 ``SparsemaxLogitsProcessor`` offers sparsemax sampling to ``model.generate`` users as well.
 """
@@ -20,6 +22,7 @@ from transformers import LogitsProcessor
 from ..ops.sampling import draw_tokens
 from ..ops.sparsemax import sparsemax
 from .decode_fast import decoding_attention, packed_linears, slab_cache, slab_dtype
+from .shared_prefix import SHAREABLE, share_prefix
 
 
 class SparsemaxLogitsProcessor(LogitsProcessor):
@@ -79,10 +82,11 @@ def sample_prompts(model, prompts: list[list[int]], keys: list[list[int]], decod
     needed only with stop strings.  Returns, per prompt, its samples in key order.
     """
     with torch.no_grad(), decoding_attention(model) as switched, packed_linears(model):
-        return _sample_prompts(model, prompts, keys, decoding, pad_id, decode_text, slab_dtype(model, switched))
+        return _sample_prompts(model, prompts, keys, decoding, pad_id, decode_text, slab_dtype(model, switched),
+                               share=switched)
 
 
-def _sample_prompts(model, prompts, keys, decoding, pad_id, decode_text, cache_dtype):
+def _sample_prompts(model, prompts, keys, decoding, pad_id, decode_text, cache_dtype, share):
     device = model.device
     n = [len(k) for k in keys]
     ids, mask = pad_batch(prompts, pad_id, device)
@@ -91,10 +95,11 @@ def _sample_prompts(model, prompts, keys, decoding, pad_id, decode_text, cache_d
     out = model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache,
                 use_cache=True, logits_to_keep=1)
     repeats = torch.tensor(n, device=device)
-    if len(set(n)) == 1:
-        cache.batch_repeat_interleave(n[0])
-    else:
-        cache.batch_select_indices(torch.arange(len(n), device=device).repeat_interleave(repeats))
+    prompt_of = torch.arange(len(n), device=device).repeat_interleave(repeats)
+    config = model.config
+    if not (share and config.model_type in SHAREABLE and share_prefix(
+            cache, prompt_of, decoding.max_new_tokens, config.num_attention_heads // config.num_key_value_heads)):
+        cache.batch_select_indices(prompt_of)  # every row its own copy of its prompt's keys and values
     logits = out.logits[:, -1].repeat_interleave(repeats, dim=0)
     mask = mask.repeat_interleave(repeats, dim=0)
     next_pos = positions[:, -1].repeat_interleave(repeats) + 1
