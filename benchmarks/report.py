@@ -169,7 +169,8 @@ def engine_lines(rows, machine: dict | None) -> list[str]:
     cpu = f"{machine['cpu']}, {machine['cores']} cores" if machine else "this machine"
     out = [f"Sampling engines, one `make bench` run on {cpu}: SmolLM2-135M-Instruct, {first['prompts']} chat "
            f"prompts x n {first['n']}, {first['new_tokens']} new tokens each, T 1.0, top-p 1.0, top-k off, the "
-           "same token ids in (`benchmarks/sampling_bench.py`):", "",
+           "same token ids in, the best of 3 passes in one process after its start-up "
+           "(`benchmarks/sampling_bench.py`):", "",
            "| engine | dtype | tokens/s after start-up | vs native | start-up | peak RSS of a process |",
            "|---|---|---|---|---|---|"]
     for dtype in ("float32", "bfloat16"):
