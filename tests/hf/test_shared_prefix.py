@@ -85,3 +85,23 @@ def test_sampling_with_shared_prompts_equals_the_plain_reference_sampler(tmp_pat
     want = [reference_samples(model, p, k, decoding) for p, k in zip(prompts, keys)]
     assert got == alone == want and shared and all(shared)  # the shared-prefix cache was used
     assert len({len(t) for samples in want for t in samples}) > 2  # rows left at different steps
+
+
+@pytest.mark.parametrize("config_class", ["Qwen3Config", "MistralConfig"])
+def test_the_other_shareable_architectures_sample_as_the_reference(config_class, monkeypatch):
+    """Qwen3 (query/key norms before the cache) and Mistral (no sliding window) through the shared
+    prompt keys: the reference sampler's tokens, float32."""
+    torch.manual_seed(3)
+    config = getattr(tf, config_class)(vocab_size=48, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                       num_attention_heads=4, num_key_value_heads=2, head_dim=8,
+                                       sliding_window=None, max_position_embeddings=64)
+    model = tf.AutoModelForCausalLM.from_config(config, attn_implementation="sdpa").eval()
+    assert model.config.model_type in {"qwen3", "mistral"}
+    import ts2.hf.decoding as decoding_module
+
+    shared = []
+    monkeypatch.setattr(decoding_module, "share_prefix", lambda *a: shared.append(share_prefix(*a)) or shared[-1])
+    prompts, keys = [[4, 7, 9, 11], [5, 40]], [[1, 2, 3], [4, 5]]
+    decoding = Decoding(temperature=1.5, top_k=0, top_p=1.0, max_new_tokens=8, stop_ids=frozenset({3, 17}))
+    got = [[s.tokens for s in samples] for samples in sample_prompts(model, prompts, keys, decoding, pad_id=0)]
+    assert got == [reference_samples(model, p, k, decoding) for p, k in zip(prompts, keys)] and shared == [True]
