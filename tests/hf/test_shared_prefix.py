@@ -45,7 +45,9 @@ def test_shared_attention_equals_the_attention_on_each_rows_whole_cache(heads, k
         torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
         if step == 1:
             layer.batch_select_indices(torch.tensor([0, 2, 4, 7]))  # prompt 1's only row leaves
-            assert layer.prompt_of.tolist() == [0, 0, 2, 2] and layer.slot.tolist() == [0, 1, 0, 1]
+            assert layer.prompt_of.tolist() == [0, 0, 1, 1] and layer.slot.tolist() == [0, 1, 0, 1]
+            assert torch.equal(layer.prompt_keys, prompt_keys[[0, 2]])  # prompt 1's keys are dropped
+            lengths = lengths[[0, 2]]
 
 
 def test_a_prompt_step_falls_back_to_sdpa_on_the_whole_cache():

@@ -90,7 +90,13 @@ class SharedPrefixLayer(DynamicLayer):
             kept[:, :, : self.length] = slab[:, :, : self.length].index_select(0, indices)
             setattr(self, name, kept)
         self.keys, self.values = self.own_keys[:, :, : self.length], self.own_values[:, :, : self.length]
-        self._rows(self.prompt_of[indices])
+        prompt_of = self.prompt_of[indices]
+        kept = torch.unique(prompt_of)  # sorted; a prompt whose rows all ended is read no more
+        if len(kept) < self.prompt_keys.shape[0]:
+            self.prompt_keys = self.prompt_keys.index_select(0, kept)
+            self.prompt_values = self.prompt_values.index_select(0, kept)
+            prompt_of = torch.searchsorted(kept, prompt_of)
+        self._rows(prompt_of)
 
 
 def share_prefix(cache, prompt_of: torch.Tensor, capacity: int, heads_per_kv: int) -> bool:
