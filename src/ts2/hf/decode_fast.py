@@ -28,6 +28,8 @@ that run SDPA on the CPU (``decoding_attention``).
 from __future__ import annotations
 
 import contextlib
+import functools
+import logging
 
 import torch
 from transformers import AttentionInterface, DynamicCache
@@ -36,6 +38,8 @@ from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 
 from .shared_prefix import SharedKV, shared_attention
+
+logger = logging.getLogger("ts2.sampler")
 
 NAME = "ts2_decode"
 # Arguments the attention may receive that do not change what it computes.
@@ -165,23 +169,39 @@ def packed_linears(model):
     torch has oneDNN; yields whether it does.  The reordered weights are kept on the model (as much
     memory again as its linear weights) and made again only for a weight that changed since."""
     usable = (model.device.type == "cpu" and model.dtype in (torch.float32, torch.bfloat16)
-              and torch.backends.mkldnn.is_available())
+              and torch.backends.mkldnn.is_available() and _packing_works(model.dtype))
     if not usable:
         yield False
         return
     packed = model.__dict__.setdefault(_PACKED, {})
     modules = [m for m in model.modules() if type(m) is torch.nn.Linear and m.weight.dtype == model.dtype]
-    for module in modules:
+    for module in modules:  # every weight reordered before any forward is switched
         weight = module.weight
         stamp = (weight.data_ptr(), weight._version, tuple(weight.shape))
         if packed.get(module, (None,))[0] != stamp:
             packed[module] = (stamp, torch.ops.mkldnn._reorder_linear_weight(weight.detach(), _ROWS_HINT))
-        module.forward = _packed_forward(packed[module][1], module.bias)
     try:
+        for module in modules:
+            module.forward = _packed_forward(packed[module][1], module.bias)
         yield True
     finally:
         for module in modules:
-            del module.forward
+            module.__dict__.pop("forward", None)
+
+
+@functools.cache
+def _packing_works(dtype: torch.dtype) -> bool:
+    """Whether oneDNN reorders and multiplies a ``dtype`` weight on this CPU: its bfloat16 path needs
+    AVX512 (BW, VL, DQ) or AVX-NE-CONVERT and raises without them (seen on an AMD EPYC without AVX512);
+    there the plain ``F.linear`` stays."""
+    try:
+        weight = torch.ops.mkldnn._reorder_linear_weight(torch.ones(8, 8, dtype=dtype), _ROWS_HINT)
+        out = torch.ops.mkldnn._linear_pointwise(torch.ones(2, 8, dtype=dtype), weight, None, "none", [], "")
+    except RuntimeError as exc:
+        logger.warning("oneDNN's %s linears are not available on this CPU (%s); sampling uses F.linear",
+                       str(dtype).removeprefix("torch."), str(exc).splitlines()[0])
+        return False
+    return bool((out == 8).all())
 
 
 _ROWS_HINT = 128  # the rows the layout is tuned for; any number of rows gives the same result
