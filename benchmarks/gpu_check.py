@@ -562,7 +562,7 @@ def sample_vllm(model_dir: Path, rendered, sizes, work: Path, device) -> dict:
 
 
 def generate_cli(model_dir: Path, work: Path, sizes, device) -> dict:
-    """``ts2 generate`` end to end on the device: exit 0 and one row per prompt."""
+    """``ts2 generate`` (its CLI entry point, in this process) on the device: exit 0, one row per prompt."""
     prompts = work / "prompts.jsonl"
     import random
 
@@ -570,16 +570,23 @@ def generate_cli(model_dir: Path, work: Path, sizes, device) -> dict:
     prompts.write_text("".join(json.dumps({"id": f"p{i}", "messages": [
         {"role": "user", "content": _words(rng, 5, sizes["vocab"])}]}) + "\n" for i in range(4)))
     out = work / "generations.jsonl"
-    cmd = [sys.executable, "-m", "ts2.cli", "generate", "--model", str(model_dir), "--prompts", str(prompts),
-           "--output", str(out), "--n", "2", "--max_new_tokens", "8", "--device", device.type, "--no_progress"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(device), timeout=600)
+    argv = ["generate", "--model", str(model_dir), "--prompts", str(prompts), "--output", str(out), "--n", "2",
+            "--max_new_tokens", "8", "--device", device.type, "--no_progress"]
+    import contextlib
+    import io
+
+    from ts2.cli import main as ts2_main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):  # in process: no second start-up
+        code = ts2_main(argv)
     rows = [json.loads(line) for line in out.read_text().splitlines()] if out.is_file() else []
-    row = {"check": "generate_cli", "command": "ts2 generate " + " ".join(cmd[4:]), "returncode": proc.returncode,
-           "rows": len(rows), "summary": proc.stdout.strip().splitlines()[-1:] or None,
+    row = {"check": "generate_cli", "command": "ts2 " + " ".join(argv), "returncode": code,
+           "rows": len(rows), "summary": stdout.getvalue().strip().splitlines()[-1:] or None,
            "dtype": rows[0]["settings"].get("dtype") if rows else None}
-    row["passed"] = proc.returncode == 0 and len(rows) == 4 and all(len(r["responses"]) == 2 for r in rows)
+    row["passed"] = code == 0 and len(rows) == 4 and all(len(r["responses"]) == 2 for r in rows)
     if not row["passed"]:
-        row["stderr_tail"] = proc.stderr[-3000:]
+        row["stderr_tail"] = stderr.getvalue()[-3000:]
     return row
 
 
@@ -596,8 +603,7 @@ def sampling(model_dir: Path, work: Path, sizes, device) -> tuple[list[dict], di
         except Exception as exc:  # recorded, the other engines still run
             rows.append({"engine": fn.__name__.removeprefix("sample_"), "error": _error(exc)})
     del model
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
+    _free(device)  # vLLM (a subprocess) wants 90% of the card's memory free
     rows.append({**sample_vllm(model_dir, rendered, sizes, work, device), "dtype": dtype})
     rate = {r["engine"]: r.get("tokens_per_s") for r in rows}
     check = {"check": "sampling", "passed": all("error" not in r for r in rows)
@@ -696,14 +702,20 @@ def run_check(args, device) -> dict:
               "sizes": sizes, "criteria": CRITERIA, "environment": environment(device),
               "checks": [], "timings": [], "ratios": [], "sampling": []}
     checks = result["checks"]
+    steps = result["step_wall_s"] = {}
+    mark = [time.perf_counter()]
+
+    def lap(step):
+        now = time.perf_counter()
+        steps[step] = now - mark[0]
+        mark[0] = now
 
     def guarded(label, fn, *a):
         try:
             return fn(*a)
         except Exception as exc:
             checks.append({"check": label, "passed": False, "error": _error(exc)})
-            if device.type == "cuda":
-                torch.cuda.empty_cache()
+            _free(device)
             return None
 
     for dtype_name in DTYPES:
@@ -713,9 +725,9 @@ def run_check(args, device) -> dict:
                     row = guarded(f"{path}/{name}/{dtype_name}/{n}", fn, name, dtype_name, n, sizes, device)
                     if row is not None:
                         checks.append(row)
-                    if device.type == "cuda":
-                        torch.cuda.empty_cache()
+                    _free(device)
                     _progress(args, checks[-1])
+    lap("1_loss_checks")
     for dtype_name in DTYPES:
         for n in sizes["tokens"]:
             try:
@@ -723,7 +735,9 @@ def run_check(args, device) -> dict:
             except Exception as exc:
                 result["timings"].append({"kind": "-", "method": "-", "dtype": dtype_name, "tokens": n,
                                           "error": _error(exc)})
+            _free(device)
     result["ratios"] = ratios([r for r in result["timings"] if r["method"] != "-"])
+    lap("2_timings")
     with tempfile.TemporaryDirectory(prefix="ts2-gpu-check-") as tmp:
         work = Path(tmp)
         model_dir = guarded("make_model", make_model_dir, work / "model", sizes)
@@ -732,16 +746,29 @@ def run_check(args, device) -> dict:
             if row is not None:
                 checks.append(row)
             _progress(args, checks[-1])
+            lap("3_train_step")
             got = guarded("sampling", sampling, model_dir, work, sizes, device)
             if got is not None:
                 result["sampling"], check = got
                 checks.append(check)
+            _progress(args, checks[-1])
+            lap("4_sampling")
             row = guarded("generate_cli", generate_cli, model_dir, work, sizes, device)
             if row is not None:
                 checks.append(row)
+            _progress(args, checks[-1])
+            lap("4_generate_cli")
     result["passed"] = all(c["passed"] for c in checks)
     result["wall_s"] = time.perf_counter() - t0
     return result
+
+
+def _free(device):
+    import gc
+
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
 
 
 def _progress(args, row):
