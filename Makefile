@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q -c constraints.txt
 STAMP := $(VENV)/.installed
 
-.PHONY: install model demo test bench lint format clean
+.PHONY: install model demo test bench gpu-check lint format clean
 
 install: $(STAMP)
 
@@ -33,6 +33,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
+
+# On a CUDA machine (docs/gpu.md). Not tied to .venv, whose torch is the CPU wheel: run it with a CUDA
+# torch's Python, e.g. `make gpu-check PY=python`. Without CUDA it says so in one line and exits 0.
+gpu-check:
+	$(PY) benchmarks/gpu_check.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
