@@ -428,6 +428,8 @@ def _env(device) -> dict:
     env = dict(os.environ)
     if device.type == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = ""
+    elif "CUDA_VISIBLE_DEVICES" not in env:  # one GPU: the HF Trainer would spread over all it sees
+        env["CUDA_VISIBLE_DEVICES"] = str(torch.cuda.current_device())
     return env
 
 
@@ -688,6 +690,7 @@ def summary(result: dict) -> str:
             mem = f", memory {r['memory_ratio']:.2f}x" if "memory_ratio" in r else ""
             lines.append(f"  ratio {r['method']} / {r['baseline']} {r['dtype']} N={r['tokens']}: "
                          f"time {r['time_ratio']:.2f}x{mem}")
+    lines.append("  step wall times: " + ", ".join(f"{k} {v:.0f} s" for k, v in result["step_wall_s"].items()))
     for r in result["sampling"]:
         rate = r.get("tokens_per_s")
         lines.append(f"  sample {r['engine']}: " + (f"{rate:.0f} tokens/s" if rate else
