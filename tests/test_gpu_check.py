@@ -2,6 +2,7 @@
 on the CPU at toy sizes (--device cpu --tiny), so a typo in the GPU path is caught here.  Timings
 are recorded, never asserted."""
 
+import functools
 import json
 import os
 import subprocess
@@ -70,3 +71,33 @@ def test_cpu_tiny_mode_walks_every_step(tmp_path):
         assert engines[name]["tokens_per_s"] > 0
     assert "skipped" in engines["vllm"] or engines["vllm"].get("tokens_per_s")
     assert "PASSED" in out.stdout and str(output) in out.stdout
+
+
+def _gpu_check_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gpu_check", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_float64_reference_matches_the_authors_formulation():
+    """The GPU check's reference (full sort, autograd, no entmax, no ts2) against tests/references.py
+    (entmax) on every named case without -inf: ties at the threshold, clamp, huge logits."""
+    import pytest
+    import torch
+    from cases import CASES, make_case
+    from references import authors_sparsemax_plus, loss_and_grad
+
+    gpu_check = _gpu_check_module()
+    for case in CASES:
+        z, y = make_case(case)
+        if torch.isinf(z).any():
+            continue
+        loss, grad = loss_and_grad(functools.partial(gpu_check.reference_rows, "ts2"), z, y)
+        ref_loss, ref_grad = loss_and_grad(authors_sparsemax_plus, z, y)
+        torch.testing.assert_close(loss, ref_loss, rtol=1e-10, atol=1e-9, msg=case)
+        torch.testing.assert_close(grad, ref_grad, rtol=1e-10, atol=1e-10, msg=case)
+    with pytest.raises(AssertionError):  # the comparison can fail: a wrong alpha is seen
+        torch.testing.assert_close(gpu_check.reference_rows("ts2", z, y) + 1e-6, authors_sparsemax_plus(z, y))
