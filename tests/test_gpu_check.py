@@ -46,6 +46,7 @@ def test_cpu_tiny_mode_walks_every_step(tmp_path):
             "wall_s"} <= set(result)
     assert result["passed"] is True and result["size"] == "tiny"
     assert result["environment"]["device_type"] == "cpu" and result["environment"]["torch"]
+    assert {"device", "torch", "cuda", "transformers", "liger_kernel", "vllm"} <= set(result["environment"])
     checks = {c["check"]: c for c in result["checks"]}
     expected = {f"{path}/{loss}/{dtype}/{n}" for path in ("logits", "fused") for loss in ("ce", "ts2")
                 for dtype in ("bfloat16", "float32") for n in result["sizes"]["tokens"]}
