@@ -77,6 +77,12 @@ endif
 bench: $(DEV_STAMP)
 	$(PY) benchmarks/run_all.py
 
+# On a CUDA machine (docs/gpu.md): in .venv, whose torch==2.13.0 is PyPI's CUDA build there (the CPU
+# wheel only where, as here, it lies on disk), or with any CUDA torch's Python: make gpu-check PY=python.
+# Without CUDA it says so in one line and exits 0.
+gpu-check: $(if $(filter command line,$(origin PY)),,$(DEV_STAMP))
+	$(PY) benchmarks/gpu_check.py
+
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
 
