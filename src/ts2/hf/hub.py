@@ -210,7 +210,8 @@ def _model_files(files: list[str]) -> list[str]:
 
     top = [f for f in files if "/" not in f]
     weights = [f for f in top if SAFETENSORS.match(f)] or [f for f in top if BIN.match(f)]
-    other = [f for f in top if any(fnmatch(f, p) for p in MODEL_FILES) and f not in weights]
+    other = [f for f in top if any(fnmatch(f, p) for p in MODEL_FILES) and not SAFETENSORS.match(f)
+             and not BIN.match(f)]  # the other format's index is not wanted either
     modules = [f for f in files if MODULE_FOLDER.match(f)]
     return sorted({*weights, *other, *modules})
 
