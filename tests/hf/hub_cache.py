@@ -51,3 +51,50 @@ def ultrafeedback_layout(root: Path, rows_per_split: int = 4) -> Path:
         configs += [f"  - split: {split}", f"    path: data/{split}-*"]
     (root / "README.md").write_text("---\n" + "\n".join(configs) + "\n---\n# a few rows in ultrafeedback's layout\n")
     return root
+
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def hub_env(home: Path) -> dict:
+    """This process's environment with HF_HOME=home and HF_HUB_OFFLINE=1 (no other HF_ setting)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
+    env.update(HF_HOME=str(home), HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
+               PYTHONPATH=os.pathsep.join([str(SRC), env.get("PYTHONPATH", "")]))
+    return env
+
+
+def ts2(home: Path, *args, cwd=None):
+    """One `ts2` command line in a subprocess, as a user's shell runs it (HF_HOME=home, offline)."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "ts2.cli", *map(str, args)], env=hub_env(home), cwd=cwd,
+                          capture_output=True, text=True, timeout=600)
+
+
+DRIVER = """import contextlib, io, json, sys
+from ts2.cli import main
+for key, argv in json.loads(sys.argv[1]).items():
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    print(json.dumps([key, code, out.getvalue(), err.getvalue()]))
+"""
+
+
+def ts2_many(home: Path, runs: dict, cwd=None) -> dict:
+    """Several `ts2` command lines, in order, through ``ts2.cli.main`` in one subprocess (one start-up
+    instead of one each): {key: (exit code, stdout, stderr)}."""
+    import json
+    import subprocess
+    import sys
+
+    argv = json.dumps({k: list(map(str, v)) for k, v in runs.items()})
+    result = subprocess.run([sys.executable, "-c", DRIVER, argv], env=hub_env(home), cwd=cwd, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith('["')]
+    return {key: (code, out, err) for key, code, out, err in lines}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,14 +19,13 @@ import pytest
 import yaml
 
 sys.path.insert(0, os.path.dirname(__file__))
-from hub_cache import cache_repo, ultrafeedback_layout  # noqa: E402
+from hub_cache import cache_repo, ts2, ts2_many, ultrafeedback_layout  # noqa: E402
 from tiny import make_model_dir, make_tokenizer, write_jsonl  # noqa: E402
 
 from ts2.hf.hub import HubError, _data_files, _model_files, looks_like_path, resolve_model  # noqa: E402
 
 MODEL, REWARD, DATA, BAD_DATA = "tiny-org/tiny-llama", "tiny-org/tiny-rm", "HuggingFaceH4/ultrafeedback_binarized", \
     "tiny-org/bad-chats"
-SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def _reward_dir(path: Path) -> Path:
@@ -68,38 +66,6 @@ def hub(tmp_path_factory):
         BAD_DATA: cache_repo(home, BAD_DATA, _bad_chats(src / "bad"), "dataset"),
     }
     return home, commits
-
-
-def _env(home: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
-    env.update(HF_HOME=str(home), HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
-               PYTHONPATH=os.pathsep.join([str(SRC), env.get("PYTHONPATH", "")]))
-    return env
-
-
-def ts2(home: Path, *args, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ts2.cli", *map(str, args)], env=_env(home), cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
-
-
-DRIVER = """import contextlib, io, json, sys
-from ts2.cli import main
-for key, argv in json.loads(sys.argv[1]).items():
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    print(json.dumps([key, code, out.getvalue(), err.getvalue()]))
-"""
-
-
-def ts2_many(home: Path, runs: dict, cwd=None) -> dict:
-    """Several `ts2` command lines, in order, through ``ts2.cli.main`` in one subprocess (one start-up
-    instead of one each): {key: (exit code, stdout, stderr)}."""
-    result = subprocess.run([sys.executable, "-c", DRIVER, json.dumps({k: list(map(str, v)) for k, v in runs.items()})],
-                            env=_env(home), cwd=cwd, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith('["')]
-    return {key: (code, out, err) for key, code, out, err in lines}
 
 
 def _ok(result) -> None:

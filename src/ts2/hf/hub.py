@@ -86,7 +86,8 @@ def _local(name: str, revision: str | None, flag: str) -> Path | None:
         return path
     if looks_like_path(name):
         what = "a file, not a directory" if path.exists() else "no such directory"
-        raise HubError(f"{flag} {name}: {what}; give a local directory or a Hugging Face Hub id (ORG/NAME)")
+        raise HubError(f"{flag} {name}: {what}; give a model directory (with config.json) or a Hugging Face Hub "
+                       "id (ORG/NAME)")
     return None
 
 
