@@ -14,14 +14,20 @@ def commit_of(text: str) -> str:
 
 
 def cache_repo(hf_home: Path, repo_id: str, source: Path, repo_type: str = "model", commit: str | None = None,
-               ref: str = "main") -> str:
+               ref: str = "main", link: bool = False) -> str:
     """Copy the files of ``source`` (a directory) into the cache as ``repo_id`` at ``commit``
-    (default: derived from the id), pointed at by ``refs/<ref>``; returns the commit."""
+    (default: derived from the id), pointed at by ``refs/<ref>``; returns the commit.  ``link``:
+    symbolic links to the files instead of copies (as the real cache links its snapshots to blobs)."""
     commit = commit or commit_of(f"{repo_type}:{repo_id}:{ref}")
     root = Path(hf_home) / "hub" / f"{repo_type}s--{repo_id.replace('/', '--')}"
     snapshot = root / "snapshots" / commit
     if not snapshot.exists():
-        shutil.copytree(source, snapshot)
+        if link:
+            snapshot.mkdir(parents=True)
+            for f in Path(source).iterdir():
+                (snapshot / f.name).symlink_to(f.resolve())
+        else:
+            shutil.copytree(source, snapshot)
     (root / "refs").mkdir(parents=True, exist_ok=True)
     (root / "refs" / ref).write_text(commit)
     return commit
