@@ -9,7 +9,8 @@ Records (DESIGN §5), one per JSONL line or per row of a saved HF dataset direct
         already tokenized (the TS² authors' tokenized JSONL): used as they are, loss where
         labels != -100
 Every record is checked before anything is tokenized; a bad one raises DataError with
-``file:line: reason`` (``dir[row]: reason`` for dataset directories).
+``file:line: reason`` (``dir[row]: reason`` for dataset directories, ``ORG/NAME[split][row]:
+reason`` for Hub datasets, read from their cached snapshot by ``ts2.formats.read_hub_dataset``).
 """
 
 from __future__ import annotations
