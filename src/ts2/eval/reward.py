@@ -91,11 +91,17 @@ def _baseline_rewards(path: str, ids: list[str], reward_model: str, **kw) -> tup
 
 def eval_reward(input_path: str, reward_model: str, baseline_path: str | None = None,
                 ns: list[int] | None = None, device: str = "auto", dtype: str = "auto",
-                protocol: str = "ts2", batch_size: int = 8, scores_path: str | None = None) -> dict:
+                protocol: str = "ts2", batch_size: int = 8, scores_path: str | None = None,
+                revision: str | None = None) -> dict:
     """Reward summaries of ``input_path``'s generations; ``scores_path`` also receives each
-    prompt's rewards as JSONL ({"id", "rewards"}), usable later as a pre-scored ``--baseline``."""
+    prompt's rewards as JSONL ({"id", "rewards"}), usable later as a pre-scored ``--baseline``.
+    ``reward_model``: a directory or a Hub id (at ``revision``; its commit is recorded)."""
+    from ..hf.hub import resolve_model
+
     check_protocol(protocol)
     rows = read_generations(input_path)
+    name = str(reward_model)
+    reward_model = resolve_model(reward_model, revision, "--reward_model")
     kw = dict(batch_size=batch_size, device=device, dtype=dtype, protocol=protocol)
     rewards = score_rows(rows, reward_model, **kw)
     ns = ns or default_ns(rewards)
@@ -108,7 +114,8 @@ def eval_reward(input_path: str, reward_model: str, baseline_path: str | None = 
 
         write_text_atomic(scores_path, "".join(json.dumps({"id": r["id"], "rewards": v}) + "\n"
                                                for r, v in zip(rows, rewards)))
-    settings = {"input": str(input_path), "reward_model": str(reward_model), "protocol": protocol,
+    settings = {"input": str(input_path), "reward_model": name, "reward_model_revision": reward_model.revision,
+                "protocol": protocol,
                 "baseline": baseline_path, "rendering": "chat template + add_generation_prompt (the authors')"
                 if protocol == "paper" else "chat template, conversation only",
                 "score": "score head at the last attended token"}

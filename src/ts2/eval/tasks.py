@@ -30,7 +30,7 @@ EXTRACTION = {
 }
 
 
-def sample_task(questions: list[TaskQuestion], model: str, generations, sampling, runtime, progress: bool = True):
+def sample_task(questions: list[TaskQuestion], model, generations, sampling, runtime, progress: bool = True):
     """Sample ``sampling.n`` responses per question into ``generations`` (resumed when it exists),
     each question asked through the model's chat template in the authors' prompt.  Under a launcher
     (torchrun) the ranks share the questions out and rank 0 merges (``ts2.generate.sharding``)."""
@@ -84,7 +84,8 @@ def _match(questions: list[TaskQuestion], rows: list[dict], path) -> list[dict]:
 
 def eval_task(task: str, data=None, input=None, model=None, generations=None, rows_path=None, split=None,
               limit: int | None = None, shuffle_seed: int | None = None, sampling=None, runtime=None,
-              depths=None, protocol: str = "ts2", resamples: int = 2000, progress: bool = True) -> dict:
+              depths=None, protocol: str = "ts2", resamples: int = 2000, progress: bool = True,
+              revision: str | None = None) -> dict:
     """Sample (``model``) or read (``input``) responses to a task's questions and score them.
 
     ``depths``: the sample counts voted over; None: ``default_depths`` of the fewest samples any
@@ -105,6 +106,8 @@ def eval_task(task: str, data=None, input=None, model=None, generations=None, ro
         raise ValueError(f"--resamples must be >= 1, got {resamples}")
     if data is None and (shuffle_seed is not None or split is not None):
         raise ValueError("--shuffle_choices and --split apply to --data, which was not given")
+    if revision is not None and model is None:
+        raise ValueError("--revision applies to --model, which was not given")
     depths = None if depths is None else sorted(set(depths))
     sampling = sampling or SamplingSettings(**SAMPLING)
     runtime = runtime or Runtime()
@@ -118,8 +121,12 @@ def eval_task(task: str, data=None, input=None, model=None, generations=None, ro
         runtime.check()
         sampling.check()
         runtime.check_sampling(sampling)
+        from ..hf.hub import resolve_model
+
+        resolved = resolve_model(model, revision)  # before any sampling: a model that cannot be had is refused
+        revision = resolved.revision
         questions = read_task(task, data, split, limit, shuffle_seed)
-        sample_task(questions, model, generations, sampling, runtime, progress)
+        sample_task(questions, resolved, generations, sampling, runtime, progress)
         ranks = sharding.launcher_ranks()
         if ranks is not None and ranks.rank != 0:
             return None
@@ -151,7 +158,7 @@ def eval_task(task: str, data=None, input=None, model=None, generations=None, ro
     from_directory = data is not None and Path(data).is_dir()  # only a saved dataset dict has splits
     settings = {"task": task, "data": None if data is None else str(data),
                 "split": (split or TASKS[task].split) if from_directory else None,
-                "limit": limit, "shuffle_choices": shuffle_seed, "model": model,
+                "limit": limit, "shuffle_choices": shuffle_seed, "model": model, "model_revision": revision,
                 "generations": str(source), "rows": None if rows_path is None else str(rows_path),
                 "protocol": protocol, "extraction": EXTRACTION[protocol], "depths": depths,
                 "bootstrap": {"over": "questions", "resamples": resamples, "seed": 0},

@@ -194,26 +194,33 @@ class Sampler:
 
     engine = "native"
 
-    def __init__(self, model, tokenizer, dtype_name: str, model_dir: str | None = None):
+    def __init__(self, model, tokenizer, dtype_name: str, model_dir: str | None = None, revision: str | None = None):
         from ..hf.loading import stop_token_ids
 
         self.model, self.tokenizer, self.dtype_name = model, tokenizer, dtype_name
-        self.model_dir = None if model_dir is None else str(Path(model_dir).resolve())
+        # rows record the model: a local directory's absolute path, or a Hub id and its commit
+        self.revision = revision
+        self.model_dir = None if model_dir is None else \
+            str(model_dir) if revision is not None else str(Path(str(model_dir)).resolve())
         self.stop_ids = frozenset(stop_token_ids(model, tokenizer))
 
     @classmethod
-    def load(cls, model_dir: str, runtime: Runtime | None = None) -> Sampler:
-        """The runtime's engine with the model of ``model_dir`` loaded."""
+    def load(cls, model_dir, runtime: Runtime | None = None, revision: str | None = None) -> Sampler:
+        """The runtime's engine with the model of ``model_dir`` loaded: a local directory or a Hub id
+        (at ``revision``; ``ts2.hf.hub.resolve_model``)."""
+        from ..hf.hub import resolve_model
         from ..hf.loading import load_model
 
         runtime = runtime or Runtime()
         runtime.check()
+        resolved = resolve_model(model_dir, revision)
         if runtime.engine == "vllm":
             from .vllm_engine import VllmSampler
 
-            return VllmSampler.load(model_dir, runtime)
-        model, tokenizer = load_model(model_dir, runtime.device, runtime.dtype)
-        return cls(model, tokenizer, str(model.dtype).removeprefix("torch."), model_dir)
+            return VllmSampler.load(resolved, runtime)
+        model, tokenizer = load_model(resolved, runtime.device, runtime.dtype)
+        return cls(model, tokenizer, str(model.dtype).removeprefix("torch."), _recorded_model(resolved),
+                   resolved.revision)
 
     def run(self, prompts: list[Prompt], output, settings: SamplingSettings, use_chat: bool | None = None,
             batch_tokens: int = Runtime.batch_tokens, progress: bool = True) -> GenerationResult:
@@ -273,8 +280,12 @@ class Sampler:
         """Release what the engine holds beyond this object (nothing for the native sampler)."""
 
     def record(self, settings: SamplingSettings) -> dict:
-        """The settings as every output row records them (what a resumed file must match)."""
-        return {**asdict(settings), "dtype": self.dtype_name}
+        """The settings as every output row records them (what a resumed file must match); a Hub
+        model's commit too (``model_revision``; a local directory records none, as before)."""
+        record = {**asdict(settings), "dtype": self.dtype_name}
+        if self.revision is not None:
+            record["model_revision"] = self.revision
+        return record
 
     def completed(self, output: Path, settings: SamplingSettings, prompts: list[Prompt]) -> set[str]:
         """``completed_ids`` of ``output`` for these settings, this model and these prompts."""
@@ -296,14 +307,21 @@ class Sampler:
         return row
 
 
+def _recorded_model(resolved) -> str:
+    """What rows record as their model: a Hub id as named, a local directory as its path."""
+    return resolved.name if resolved.is_hub else str(resolved.path)
+
+
 def _recorded_prompt(prompt: Prompt):
     return prompt.text if prompt.messages is None else prompt.messages
 
 
 def generate(model_dir: str, prompts_path: str, output: str, settings: SamplingSettings,
              column: str | None = None, use_chat: bool | None = None, progress: bool = True,
-             runtime: Runtime | None = None, code_prompt: str = "completion") -> GenerationResult:
-    """Sample ``settings.n`` responses for every prompt of ``prompts_path`` into ``output`` (resumed).
+             runtime: Runtime | None = None, code_prompt: str = "completion",
+             revision: str | None = None) -> GenerationResult:
+    """Sample ``settings.n`` responses for every prompt of ``prompts_path`` into ``output`` (resumed)
+    with the model of ``model_dir``: a directory or a Hub id (at ``revision``).
     Under a launcher (torchrun, accelerate launch) the prompts are shared out across the ranks and
     merged into ``output`` by rank 0 (``ts2.generate.sharding``); every rank returns the totals of all."""
     runtime = runtime or Runtime()
@@ -311,21 +329,23 @@ def generate(model_dir: str, prompts_path: str, output: str, settings: SamplingS
     settings.check()
     runtime.check_sampling(settings)
     prompts = read_prompts(prompts_path, column, code_prompt)
-    return sample_file(model_dir, prompts, output, settings, use_chat, runtime, progress)
+    return sample_file(model_dir, prompts, output, settings, use_chat, runtime, progress, revision)
 
 
 def sample_file(model_dir: str, prompts: list[Prompt], output, settings: SamplingSettings, use_chat: bool | None,
-                runtime: Runtime, progress: bool = True) -> GenerationResult:
+                runtime: Runtime, progress: bool = True, revision: str | None = None) -> GenerationResult:
     """``prompts`` sampled into ``output`` (resumed) by the runtime's engine with the model of
     ``model_dir``: in this process, or under a launcher each rank its share, merged by rank 0
     (``ts2.generate.sharding``; every rank returns the totals of all)."""
+    from ..hf.hub import resolve_model
     from . import sharding
 
+    model = resolve_model(model_dir, revision)  # before any output: a model that cannot be had is refused
     ranks = sharding.launcher_ranks()
     if ranks is None:
-        sampler = Sampler.load(model_dir, runtime)
+        sampler = Sampler.load(model, runtime)
         return sampler.run(prompts, output, settings, use_chat, runtime.batch_tokens, progress)
-    sampler = Sampler.load(model_dir, sharding.rank_runtime(runtime, ranks))
+    sampler = Sampler.load(model, sharding.rank_runtime(runtime, ranks))
     try:
         return sharding.sample_shared(sampler, prompts, output, settings, use_chat, runtime.batch_tokens, progress,
                                       ranks)

@@ -118,24 +118,30 @@ class VllmSampler(Sampler):
 
     engine = "vllm"
 
-    def __init__(self, llm, tokenizer, dtype_name: str, model_dir: str):
+    def __init__(self, llm, tokenizer, dtype_name: str, model_dir, revision: str | None = None):
         from transformers import GenerationConfig
 
+        from ..hf.hub import resolve_model
+
+        resolved = resolve_model(model_dir, revision)
         try:
-            generation_config = GenerationConfig.from_pretrained(model_dir)
+            generation_config = GenerationConfig.from_pretrained(resolved.path)
         except OSError:  # no generation_config.json: the tokenizer's ids only
             generation_config = None
-        super().__init__(SimpleNamespace(generation_config=generation_config), tokenizer, dtype_name, model_dir)
+        super().__init__(SimpleNamespace(generation_config=generation_config), tokenizer, dtype_name,
+                         resolved.name if resolved.is_hub else resolved.path, resolved.revision)
         self.model = None  # no Transformers model in this process (the probes load their own)
         self.llm = llm
 
     @classmethod
-    def load(cls, model_dir: str, runtime: Runtime | None = None) -> VllmSampler:
-        from ..hf.loading import check_model_dir, load_tokenizer
+    def load(cls, model_dir, runtime: Runtime | None = None, revision: str | None = None) -> VllmSampler:
+        from ..hf.hub import resolve_model
+        from ..hf.loading import load_tokenizer
 
         runtime = runtime or Runtime(engine="vllm")
         runtime.check()
-        check_model_dir(model_dir)
+        resolved = resolve_model(model_dir, revision)  # vLLM reads the local snapshot directory
+        model_dir = resolved.path
         vllm = _import_vllm()
         from vllm.platforms import current_platform
 
@@ -158,7 +164,7 @@ class VllmSampler(Sampler):
             if "VLLM_CPU_KVCACHE_SPACE" not in os.environ:
                 options["kv_cache_memory_bytes"] = CPU_KV_CACHE_BYTES
         llm = vllm.LLM(**options)
-        return cls(llm, load_tokenizer(model_dir), dtype, model_dir)
+        return cls(llm, load_tokenizer(model_dir), dtype, resolved)
 
     def record(self, settings: SamplingSettings) -> dict:
         return {**super().record(settings), "engine": "vllm"}

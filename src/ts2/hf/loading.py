@@ -59,11 +59,11 @@ def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
 
 
 def check_model_dir(path) -> None:
+    """A local directory must hold a Transformers model (or a PEFT adapter)."""
     if path is None:
-        raise ValueError("model is required: --model PATH (a directory with config.json)")
+        raise ValueError("model is required: --model PATH or a Hugging Face Hub id (ORG/NAME)")
     if not (Path(path) / "config.json").is_file() and not (Path(path) / "adapter_config.json").is_file():
-        raise ValueError(f"model={str(path)!r} is not a Transformers model directory (no config.json); "
-                         "ts2 does not download models")
+        raise ValueError(f"model={str(path)!r} is not a Transformers model directory (no config.json)")
 
 
 def load_tokenizer(path):
@@ -75,11 +75,14 @@ def load_tokenizer(path):
     return tokenizer
 
 
-def load_model(path, device: str = "auto", dtype: str = "auto", kind: str = "causal_lm"):
-    """(model in eval mode on the resolved device and dtype, tokenizer) from a model directory."""
+def load_model(path, device: str = "auto", dtype: str = "auto", kind: str = "causal_lm", revision: str | None = None):
+    """(model in eval mode on the resolved device and dtype, tokenizer) from a model directory or
+    Hub id (``ts2.hf.hub.resolve_model``; a ``Resolved`` is taken as it is)."""
     import transformers as tf
 
-    check_model_dir(path)
+    from .hub import resolve_model
+
+    path = resolve_model(path, revision).path
     target = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, target)
     auto = tf.AutoModelForCausalLM if kind == "causal_lm" else tf.AutoModelForSequenceClassification

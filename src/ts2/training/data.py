@@ -9,7 +9,8 @@ Records (DESIGN §5), one per JSONL line or per row of a saved HF dataset direct
         already tokenized (the TS² authors' tokenized JSONL): used as they are, loss where
         labels != -100
 Every record is checked before anything is tokenized; a bad one raises DataError with
-``file:line: reason`` (``dir[row]: reason`` for dataset directories).
+``file:line: reason`` (``dir[row]: reason`` for dataset directories, ``ORG/NAME[split][row]:
+reason`` for Hub datasets, read from their cached snapshot by ``ts2.formats.read_hub_dataset``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..formats import DataError, iter_jsonl, read_saved_dataset
+from ..formats import DataError, iter_jsonl, read_hub_dataset, read_saved_dataset
 
 IGNORE_INDEX = -100
 ROLES = ("system", "user", "assistant", "tool")
@@ -91,18 +92,32 @@ def _check_tokenized(obj: dict, origin: str) -> Record:
     return Record(None, None, None, origin, ids, labels)
 
 
-def read_records(path: str | Path) -> list[Record]:
-    """Read and check every record of a JSONL file or saved HF dataset directory."""
+def read_records(path: str | Path, split: str = "train", column: str | None = None,
+                 hub_id: str | None = None) -> list[Record]:
+    """Read and check every record of a JSONL file, a saved HF dataset directory, or (``hub_id``)
+    the snapshot directory of a Hub dataset (its ``split``, read by ``datasets.load_dataset`` from
+    the local files).  ``column``: the dataset column holding each row's conversation."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file or directory")
-    if path.is_dir():
-        ds = read_saved_dataset(path, split="train")
-        records = [check_record(row, f"{path}[{i}]") for i, row in enumerate(ds)]
+    if hub_id is not None:
+        ds = read_hub_dataset(path, split, hub_id)
+        name = f"{hub_id}[{split}]"
+    elif path.is_dir():
+        ds, name = read_saved_dataset(path, split=split), str(path)
     else:
+        if column is not None:
+            raise DataError(f"--column {column} applies to datasets; {path} is a JSONL file")
+        ds, name = None, str(path)
+    if ds is None:
         records = [check_record(obj, origin) for origin, obj in iter_jsonl(path)]
+    else:
+        if column is not None and column not in ds.column_names:
+            raise DataError(f"{name}: no column {column!r} (columns: {', '.join(ds.column_names)})")
+        records = [check_record(row if column is None else {"messages": row[column]}, f"{name}[{i}]")
+                   for i, row in enumerate(ds)]
     if not records:
-        raise DataError(f"{path}: no records (the file or dataset is empty)")
+        raise DataError(f"{name}: no records (the file or dataset is empty)")
     return records
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from transformers import TrainingArguments
 
 from ..formats import DataError, auto_bool, write_text_atomic
-from ..hf.loading import check_model_dir, load_tokenizer, stop_token_ids
+from ..hf.hub import Resolved, resolve_dataset, resolve_model
+from ..hf.loading import load_tokenizer, stop_token_ids
 from ..losses import LOSS_SETTINGS, LOSSES, get_loss
 from ..ops.driver import check_choice
 from .data import read_records, tokenize_records
@@ -31,11 +32,24 @@ CONFIG_NAME = "ts2_config.json"
 class TS2Arguments:
     """What ts2 adds to the HF TrainingArguments (every TrainingArguments flag also works)."""
 
-    model: str = field(default=None, metadata={"help": "Path to a Transformers causal LM directory."})
-    data: str = field(default=None, metadata={"help": "Training data: JSONL file or saved HF dataset dir."})
+    model: str = field(default=None, metadata={
+        "help": "A Transformers causal LM: a local directory or a Hugging Face Hub id (ORG/NAME)."})
+    revision: str = field(default=None, metadata={
+        "help": "Hub ids: the branch, tag or commit of --model (default main); the commit used is recorded."})
+    data: str = field(default=None, metadata={
+        "help": "Training data: JSONL file, saved HF dataset dir, or a Hub dataset id (ORG/NAME, with --split)."})
     eval_data: str = field(default=None, metadata={
         "help": "Evaluation data in the same formats; evaluated with the same loss and diagnostics "
                 "(eval_loss, eval_ts2/*) every epoch unless --eval_strategy says otherwise."})
+    split: str = field(default="train", metadata={
+        "help": "Split of --data when it is a dataset dict or a Hub dataset (e.g. train_sft)."})
+    eval_split: str = field(default=None, metadata={
+        "help": "Split of --eval_data when it is a dataset dict or a Hub dataset (default: --split)."})
+    column: str = field(default=None, metadata={
+        "help": "Dataset column holding each row's conversation (a list of messages), e.g. chosen; "
+                "default: the records' own messages or prompt/completion fields."})
+    data_revision: str = field(default=None, metadata={
+        "help": "Hub dataset ids: the branch, tag or commit of --data and --eval_data (default main)."})
     output: str = field(default=None, metadata={"help": "Directory for checkpoints and the final model."})
     loss: str = field(default="ts2", metadata={"help": f"Loss: one of {', '.join(LOSSES)}."})
     alpha: float = field(default=0.25, metadata={"help": "Sparsemax+ suppression weight (ts2 losses)."})
@@ -114,6 +128,19 @@ class Prepared:
     examples: list
     stats: object
     eval_examples: list | None
+    model: Resolved | None = None  # where the model was found (its Hub commit, if any)
+    sources: dict = field(default_factory=dict)  # "data" / "eval_data" -> Resolved
+
+
+def resolved_data(script: TS2Arguments) -> dict:
+    """The training (and evaluation) data as local paths, Hub dataset ids resolved to snapshots."""
+    return {name: resolve_dataset(getattr(script, name), script.data_revision, f"--{name}",
+                                  _split_of(script, name))
+            for name in ("data", "eval_data") if getattr(script, name) is not None}
+
+
+def _split_of(script: TS2Arguments, name: str) -> str:
+    return script.split if name == "data" else (script.eval_split or script.split)
 
 
 def prepare(script: TS2Arguments) -> Prepared:
@@ -123,30 +150,32 @@ def prepare(script: TS2Arguments) -> Prepared:
             raise ValueError(f"{name} is required: --{name} PATH")
     loss = get_loss(script.loss, **script.loss_kwargs())
     fused = script.fused()
-    check_model_dir(script.model)
-    tokenizer = load_tokenizer(script.model)
+    model = resolve_model(script.model, script.revision)
+    sources = resolved_data(script)
+    tokenizer = load_tokenizer(model.path)
     template = _read_chat_template(script.chat_template)
     if template is not None:
         tokenizer.chat_template = template
     sets = {}
-    for name in ("data", "eval_data"):
-        if getattr(script, name) is None:
-            continue
-        examples, stats = tokenize_records(read_records(getattr(script, name)), tokenizer, script.max_seq_length)
+    for name, source in sources.items():
+        records = read_records(source.path, _split_of(script, name), script.column,
+                               source.name if source.is_hub else None)
+        examples, stats = tokenize_records(records, tokenizer, script.max_seq_length)
         logger.info("%s: %d examples, %d truncated to %d tokens, %d dropped (no response tokens left), "
                     "%d response tokens", name, stats.examples, stats.truncated, script.max_seq_length,
                     stats.dropped, stats.label_tokens)
         sets[name] = (examples, stats)
     examples, stats = sets["data"]
     eval_examples = sets["eval_data"][0] if "eval_data" in sets else None
-    return Prepared(loss, fused, tokenizer, examples, stats, eval_examples)
+    return Prepared(loss, fused, tokenizer, examples, stats, eval_examples, model, sources)
 
 
-def load_training_model(script: TS2Arguments):
-    """The model to fine-tune: ``script.model`` as a causal LM, LoRA-wrapped when ``lora_r`` > 0."""
+def load_training_model(script: TS2Arguments, model: Resolved | None = None):
+    """The model to fine-tune: ``script.model`` (or its ``resolve_model`` result) as a causal LM,
+    LoRA-wrapped when ``lora_r`` > 0."""
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(script.model)
+    model = AutoModelForCausalLM.from_pretrained(resolve_model(model or script.model, script.revision).path)
     if script.lora_r > 0:
         from peft import LoraConfig, get_peft_model
 
@@ -158,7 +187,7 @@ def load_training_model(script: TS2Arguments):
     return model
 
 
-def _save_final(trainer, tokenizer, output: Path, script: TS2Arguments, stats) -> None:
+def _save_final(trainer, tokenizer, output: Path, script: TS2Arguments, stats, prepared: Prepared) -> None:
     """Save model + tokenizer into ``output``; ts2_config.json last, so it marks completeness."""
     staging = output / ".ts2-final.tmp"
     if trainer.is_world_process_zero() and staging.exists():
@@ -179,8 +208,16 @@ def _save_final(trainer, tokenizer, output: Path, script: TS2Arguments, stats) -
               "data": {"examples": stats.examples, "truncated": stats.truncated,
                        "dropped": stats.dropped, "response_tokens": stats.label_tokens},
               "fused_loss": trainer.fused_loss, "final_step": trainer.state.global_step,
-              "distributed": _distributed_record(trainer)}
+              "distributed": _distributed_record(trainer), **_sources_record(prepared)}
     write_text_atomic(output / CONFIG_NAME, json.dumps(record, indent=2, default=str))
+
+
+def _sources_record(prepared: Prepared) -> dict:
+    """The exact model and data trained from: the Hub commit of each (None for local paths)."""
+    record = {"model_revision": None if prepared.model is None else prepared.model.revision}
+    for name, source in prepared.sources.items():
+        record[f"{name}_revision"] = source.revision
+    return record
 
 
 def _distributed_record(trainer) -> dict:
@@ -266,7 +303,7 @@ def train(script: TS2Arguments | None = None, args: TrainingArguments | None = N
         read_deepspeed_config(args.deepspeed)
         prepare_deepspeed()  # DeepSpeed's CPU communication op, built once before the ranks need it
         init_deepspeed_comm(args)
-    model = load_training_model(script)
+    model = load_training_model(script, prepared.model)
     collator = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
     trainer = TS2Trainer(model=model, args=args, train_dataset=Dataset.from_list(prepared.examples),
                          eval_dataset=None if eval_examples is None else Dataset.from_list(eval_examples),
@@ -274,7 +311,7 @@ def train(script: TS2Arguments | None = None, args: TrainingArguments | None = N
     _check_sharding_happens(args, trainer)
     logger.info("loss %r, fused path %s", loss, trainer.fused_loss)
     trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)
-    _save_final(trainer, tokenizer, output, script, prepared.stats)
+    _save_final(trainer, tokenizer, output, script, prepared.stats, prepared)
     return trainer
 
 
