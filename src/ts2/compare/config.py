@@ -329,17 +329,23 @@ def expand_sweeps(methods):
 def load_config(path, analysis: bool = False) -> CompareConfig:
     import yaml
 
+    from ..formats import read_text
+
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"{path}: no such config file")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.safe_load(read_text(path))
     except yaml.YAMLError as exc:
         raise DataError(f"{path}: not valid YAML ({exc})") from exc
     try:
         return CompareConfig.from_dict(raw, path.parent, analysis)
     except TypeError as exc:
         raise DataError(f"{path}: {exc}") from exc
+    except DataError as exc:
+        if str(exc).startswith("config"):  # name the file too
+            raise DataError(f"{path}: {exc}") from exc
+        raise
 
 
 def read_eval_prompts(path) -> list[dict]:

@@ -34,8 +34,11 @@ def embed_groups(groups: list[list[str]], model_name: str, batch_size: int = 64,
     from sentence_transformers import SentenceTransformer
 
     from ..hf.loading import resolve_device
+    from ..hf.weights import model_errors
 
-    model = SentenceTransformer(resolve_embedding_model(model_name), device=str(resolve_device(device)))
+    target, path = str(resolve_device(device)), resolve_embedding_model(model_name)
+    with model_errors(path, "the embedding model"):
+        model = SentenceTransformer(path, device=target)
     flat = [r for g in groups for r in g]
     vectors = model.encode(flat, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False)
     out, start = [], 0
@@ -177,7 +180,7 @@ def eval_code(samples_path: str, problems_path: str | None, ks: list[int], resul
     if results_file.exists():
         current = {(s["task_id"], s["sample"]): s["check"] for s in samples}
         legacy = 0
-        for row in read_jsonl(results_file):
+        for row in read_jsonl(results_file, ("task_id", "sample")):
             key = (row["task_id"], row["sample"])
             if key in current and row.get("check") is None:
                 legacy += 1

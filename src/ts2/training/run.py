@@ -17,8 +17,9 @@ from pathlib import Path
 
 from transformers import TrainingArguments
 
-from ..formats import DataError, auto_bool, write_text_atomic
+from ..formats import DataError, auto_bool, check_output_dir, read_text, write_text_atomic
 from ..hf.loading import check_model_dir, load_tokenizer, stop_token_ids
+from ..hf.weights import weights_problem
 from ..losses import LOSS_SETTINGS, LOSSES, get_loss
 from ..ops.driver import check_choice
 from .data import read_records, tokenize_records
@@ -100,7 +101,7 @@ def _read_chat_template(value: str | None) -> str | None:
     if value is None:
         return None
     path = Path(value)
-    return path.read_text() if path.is_file() else value
+    return read_text(path) if path.is_file() else value
 
 
 @dataclass
@@ -123,7 +124,11 @@ def prepare(script: TS2Arguments) -> Prepared:
             raise ValueError(f"{name} is required: --{name} PATH")
     loss = get_loss(script.loss, **script.loss_kwargs())
     fused = script.fused()
+    check_output_dir(script.output, "--output")
     check_model_dir(script.model)
+    problem = weights_problem(script.model)  # before the data is tokenized, not after
+    if problem:
+        raise DataError(f"cannot load model {script.model}: {problem}")
     tokenizer = load_tokenizer(script.model)
     template = _read_chat_template(script.chat_template)
     if template is not None:
@@ -146,7 +151,10 @@ def load_training_model(script: TS2Arguments):
     """The model to fine-tune: ``script.model`` as a causal LM, LoRA-wrapped when ``lora_r`` > 0."""
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(script.model)
+    from ..hf.weights import model_errors
+
+    with model_errors(script.model):
+        model = AutoModelForCausalLM.from_pretrained(script.model)
     if script.lora_r > 0:
         from peft import LoraConfig, get_peft_model
 
