@@ -246,8 +246,10 @@ def write_text_atomic(path: str | Path, text: str) -> None:
     try:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # a full disk, a read-only file system: name the file
+            raise DataError(f"{path}: cannot be written ({exc.strerror or exc})") from exc
         raise
 
 

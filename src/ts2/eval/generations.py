@@ -159,6 +159,10 @@ def eval_code(samples_path: str, problems_path: str | None, ks: list[int], resul
     limits = limits or Limits()
     problems_path = problems_path or default_problems()
     problems = {p["task_id"]: p for p in read_jsonl(problems_path, ("task_id", "prompt", "test", "entry_point"))}
+    for task_id, problem in problems.items():
+        wrong = [k for k in ("prompt", "test", "entry_point") if not isinstance(problem[k], str)]
+        if wrong:
+            raise DataError(f"{problems_path}: problem {task_id!r}: {', '.join(wrong)} must be strings")
     samples = _samples(samples_path)
     if prompt_style == "chat":
         for s in samples:
@@ -245,6 +249,11 @@ def eval_answers(input_path: str, references_path: str, reference_field: str = "
     missing = [str(r["id"]) for r in rows if str(r["id"]) not in refs]
     if missing:
         raise DataError(f"{references_path}: no reference for id(s) {', '.join(missing[:5])}")
+    wrong = [str(r["id"]) for r in rows if isinstance(refs[str(r["id"])][reference_field], (bool, list, dict))
+             or refs[str(r["id"])][reference_field] is None]
+    if wrong:
+        raise DataError(f"{references_path}: the {reference_field!r} of id(s) {', '.join(wrong[:5])} must be a string "
+                        "or a number")
     raw_refs = [str(refs[str(r["id"])][reference_field]) for r in rows]
     if protocol == "paper":
         from ..metrics.paper import extract_rounded_answer, gsm8k_reference

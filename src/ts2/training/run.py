@@ -96,6 +96,13 @@ class TS2TrainingArguments(TrainingArguments):
     prediction_loss_only: bool = field(default=True, metadata={
         "help": "Evaluation returns only the loss (no logits are gathered)."})
 
+    def __post_init__(self):
+        # The command line's parser gives the `str | list[str]` field no default (None without
+        # --report_to), which the Trainer refuses ("None is not supported"): None means the default.
+        if self.report_to is None or (isinstance(self.report_to, list) and None in self.report_to):
+            self.report_to = [r for r in self.report_to or [] if r is not None] or "tensorboard"
+        super().__post_init__()
+
 
 def _read_chat_template(value: str | None) -> str | None:
     if value is None:
@@ -223,6 +230,31 @@ def _check_sharding_happens(args, trainer) -> None:
         raise ValueError(f"--deepspeed {args.deepspeed} was requested but the HF Trainer did not enable DeepSpeed")
 
 
+def check_training_arguments(args: TrainingArguments) -> None:
+    """Refuse, before anything is loaded or written, numbers the Trainer would only trip over
+    later (a batch size of 0 fails in the data loader, after the output directory is made) and a
+    logger that is not installed; the message names the flag and the value."""
+    for name in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name} must be >= 1, got --{name} {getattr(args, name)}")
+    if args.max_steps <= 0 and not args.num_train_epochs > 0:
+        raise ValueError(f"--num_train_epochs must be > 0 (or --max_steps set), got --num_train_epochs "
+                         f"{args.num_train_epochs}")
+    for name in ("learning_rate", "weight_decay", "max_grad_norm", "warmup_steps"):
+        value = getattr(args, name, 0)
+        if value is not None and not value >= 0:
+            raise ValueError(f"--{name} must be >= 0, got --{name} {value}")
+    if not args.logging_steps > 0:
+        raise ValueError(f"--logging_steps must be > 0, got --logging_steps {args.logging_steps}")
+    reporters = args.report_to if isinstance(args.report_to, list) else [args.report_to]
+    if "tensorboard" in reporters:
+        from transformers.integrations import is_tensorboard_available
+
+        if not is_tensorboard_available():
+            raise ValueError("--report_to tensorboard (the default) needs TensorBoard, which is not installed: "
+                             "pip install tensorboard, or pass --report_to none")
+
+
 def split_settings(settings: dict) -> tuple[TS2Arguments, TS2TrainingArguments]:
     """Keyword settings -> (TS2Arguments, TS2TrainingArguments); unknown names are a ValueError."""
     from dataclasses import fields
@@ -254,6 +286,8 @@ def train(script: TS2Arguments | None = None, args: TrainingArguments | None = N
         script, args = split_settings(settings)
     elif settings:
         raise ValueError("pass either argument objects or keyword settings, not both")
+    if args is not None:
+        check_training_arguments(args)
     prepared = prepare(script)
     loss, tokenizer, eval_examples = prepared.loss, prepared.tokenizer, prepared.eval_examples
     output = Path(script.output)
