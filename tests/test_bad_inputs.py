@@ -350,6 +350,23 @@ def test_output_directory_that_cannot_be_written(slot, kind, work, capsys):
             locked.chmod(0o755)
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc, where no file can be made")
+@pytest.mark.parametrize("slot", ["generate --output", "eval answers --output", "probe --plot"])
+def test_output_where_even_root_cannot_write(slot, work, capsys):
+    """/proc refuses new files to everyone, root included: the chmod cases' stand-in as root."""
+    tmp, good = work
+    out = Path("/proc/ts2-bad-inputs/result.json")
+    run_refused(OUTPUT_SLOTS[slot](good, out), capsys, [out, slot.split()[-1]], tmp)
+    assert not out.parent.exists()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc, where no file can be made")
+@pytest.mark.parametrize("slot", ["compare --output", "train --output"])
+def test_output_directory_where_even_root_cannot_write(slot, work, capsys):
+    tmp, good = work
+    run_refused(DIR_OUTPUT_SLOTS[slot](good, Path("/proc/ts2-bad-inputs")), capsys, ["/proc/ts2-bad-inputs"], tmp)
+
+
 @pytest.mark.skipif(ROOT, reason="root reads a chmod 000 file (chmod does not deny it)")
 @pytest.mark.parametrize("slot", ["generate --prompts", "eval answers --references", "train --data"])
 def test_unreadable_input_file(slot, work, capsys):

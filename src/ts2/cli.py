@@ -258,8 +258,6 @@ def _check_eval_args(args) -> None:
     elif args.metric == "tasks":
         for flag in ("generations", "rows", "write_prompts"):
             check_output_file(getattr(args, flag), f"--{flag}")
-        _positive("--limit", args.limit)
-        _positive("--resamples", args.resamples)
         _positive("--batch_tokens", args.batch_tokens)
 
 

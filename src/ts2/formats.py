@@ -218,6 +218,7 @@ def check_output_dir(path: str | Path | None, flag: str | None = "--output") -> 
     if path.is_dir():
         if not os.access(path, os.W_OK | os.X_OK):
             raise DataError(f"{_named(flag, path)}: cannot write into this directory (permission denied)")
+        _probe_write(path, path, flag)
         return
     _check_writable_parent(path, flag)
 
@@ -234,6 +235,19 @@ def _check_writable_parent(path: Path, flag: str | None) -> None:
         raise DataError(f"{_named(flag, path)}: {parent} is a file, not a directory")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise DataError(f"{_named(flag, path)}: cannot write into {parent} (permission denied)")
+    _probe_write(parent, path, flag)
+
+
+def _probe_write(directory: Path, path: Path, flag: str | None) -> None:
+    """Refuse a directory where no file can be made, whatever the permission bits say (root on a
+    read-only file system, /proc): an unnamed temporary file, made and dropped, leaves no trace."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as exc:
+        raise DataError(f"{_named(flag, path)}: cannot write into {directory} ({exc.strerror or exc})") from exc
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
