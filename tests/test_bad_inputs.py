@@ -539,3 +539,41 @@ def test_command_line_shows_no_traceback(tmp_path, work):
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert proc.stderr.strip().splitlines()[-1].startswith("ts2 eval: error: --pattern '(['"), proc.stderr
+
+
+def compare_config(tmp: Path, good: dict, **changes) -> Path:
+    import yaml
+
+    prompts = write(tmp / "eval_prompts.jsonl", [{"id": "a", "prompt": "add 1 and 2", "valid": ["3"], "kind": "open",
+                                                  "split": "a"}])
+    raw = {"name": "t", "base_model": str(good["model"]), "train_data": str(good["train"]),
+           "eval_prompts": str(prompts), "methods": {"ce": {"loss": "ce"}}, "seeds": [0], "training": {"max_steps": 1},
+           "sampling": {"n": 2, "temperatures": [1.0], "max_new_tokens": 2}}
+    return write(tmp / "compare-bad.yaml", yaml.safe_dump({**raw, **changes}))
+
+
+@pytest.mark.parametrize("key,kind", [("train_data", "dir"), ("train_data", "binary"), ("train_data", "truncated"),
+                                      ("train_data", "latin1"), ("eval_prompts", "binary"),
+                                      ("eval_prompts", "truncated"), ("eval_prompts", "dir"),
+                                      ("base_model", "no_weights"), ("base_model", "truncated"),
+                                      ("methods", "number"), ("seeds", "string")])
+def test_compare_config_naming_bad_files_or_values(key, kind, work, models, capsys):
+    """What a comparison's config names is checked before its output directory is made."""
+    tmp, good = work
+    if key == "base_model":
+        value = models[kind]
+    elif kind == "number":
+        value = 3
+    elif kind == "string":
+        value = "x"
+    else:
+        value = bad_file(tmp, kind, ".jsonl", BAD_JSONL)
+    config = compare_config(tmp, good, **{key: str(value) if isinstance(value, Path) else value})
+    names = [value] if isinstance(value, Path) else [config, key]
+    run_refused(["compare", config, "--output", tmp / "cmp"], capsys, names, tmp)
+
+
+def test_demo_reuse_that_is_no_comparison(work, capsys):
+    tmp, good = work
+    run_refused(["demo", "--full", "--reuse", good["refs"], "--output", tmp / "demo"], capsys,
+                ["--reuse", good["refs"]], tmp)

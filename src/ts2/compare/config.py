@@ -126,6 +126,8 @@ class CompareConfig:
         for key in ("train_data", "eval_prompts"):
             if getattr(cfg, key):
                 setattr(cfg, key, str((root / getattr(cfg, key)).resolve()))
+        if not isinstance(cfg.methods, dict) or not cfg.methods:
+            raise DataError("config: methods must be a non-empty mapping of name -> ts2 train settings")
         cfg.methods = expand_sweeps(cfg.methods)
         for settings in cfg.methods.values():
             if isinstance(settings, dict) and "train_data" in settings:
