@@ -8,7 +8,7 @@ import logging
 import sys
 
 from . import __version__
-from .formats import AUTO_BOOL, auto_bool
+from .formats import AUTO_BOOL, auto_bool, check_output_dir, check_output_file
 
 COMMANDS = {
     "train": "fine-tune a causal LM with a ts2 loss or a baseline (HF TrainingArguments flags, --config YAML)",
@@ -30,6 +30,17 @@ def _flag_value(argv: list[str], flag: str) -> str | None:
     return None
 
 
+def _read_yaml(path: str, flag: str):
+    import yaml
+
+    from .formats import DataError, read_text
+
+    try:
+        return yaml.safe_load(read_text(path))
+    except yaml.YAMLError as exc:
+        raise DataError(f"{flag} {path}: not valid YAML ({exc})") from exc
+
+
 def _train(argv: list[str]) -> int:
     from trl import TrlParser
 
@@ -41,10 +52,16 @@ def _train(argv: list[str]) -> int:
 
         read_deepspeed_config(deepspeed)  # a clear error before HF parses it
         prepare_deepspeed()  # before the arguments load DeepSpeed: CPU accelerator, its op built once
+    config = _flag_value(argv, "--config")
+    if config is not None:  # a clear error naming the file before TrlParser reads it
+        settings = _read_yaml(config, "--config")
+        if not isinstance(settings, dict):
+            raise ValueError(f"--config {config}: expected a mapping of settings, got {type(settings).__name__}")
     parser = TrlParser((TS2Arguments, TS2TrainingArguments), prog="ts2 train", description=COMMANDS["train"])
     if "--output" in argv and "--output_dir" not in argv:  # TrainingArguments wants an output_dir too
         argv = [*argv, "--output_dir", argv[argv.index("--output") + 1]]
     script, args = parser.parse_args_and_config(argv)
+    check_output_dir(script.output, "--output")
     trainer = train(script, args)
     if trainer.is_world_process_zero():
         print(f"saved the fine-tuned model to {script.output}")
@@ -108,14 +125,33 @@ def _generate(argv: list[str]) -> int:
     _add_runtime_flags(p, batch_flag=True)
     args = p.parse_args(argv)
     settings = SamplingSettings(**{k: getattr(args, k) for k in vars(defaults)})
+    settings.check()
     runtime = _sampling_runtime(args)
+    runtime.check()
     chat = auto_bool("--chat_template", args.chat_template)
+    check_output_file(args.output)  # an existing file is resumed
     result = generate(args.model, args.prompts, args.output, settings, args.column, chat, not args.no_progress,
                       runtime, args.code_prompt, args.revision)
     ranks = launcher_ranks()
     if ranks is None or ranks.rank == 0:  # the totals of every rank, printed once
         print(result.summary() + ("" if ranks is None else f" ({ranks.world} processes)"))
     return 0
+
+
+def _positive(flag: str, value, strictly: bool = True) -> None:
+    """Refuse a count or limit that must be > 0 (``strictly``) or >= 0, naming the flag."""
+    if value is not None and (not value > 0 if strictly else not value >= 0):
+        raise ValueError(f"{flag} must be {'>' if strictly else '>='} 0, got {flag} {value}")
+
+
+def _regex(flag: str, pattern: str) -> None:
+    """Refuse a regular expression that does not compile, naming the flag."""
+    import re
+
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"{flag} {pattern!r} is not a valid regular expression: {exc}") from exc
 
 
 def _ints(text: str) -> list[int]:
@@ -180,6 +216,7 @@ def _eval(argv: list[str]) -> int:
     div.add_argument("--device", default="auto", help="device of the embedding model (auto, cpu, cuda, cuda:N, mps)")
     _add_runtime_flags(rew)
     args = p.parse_args(argv)
+    _check_eval_args(args)
     if args.metric == "diversity":
         model = None if args.embedding_model.lower() == "none" else args.embedding_model
         report = generations.eval_diversity(args.input, model, args.device, args.protocol, args.tokenizer,
@@ -201,14 +238,35 @@ def _eval(argv: list[str]) -> int:
     else:
         from .eval.reward import eval_reward
 
-        if args.batch_size < 1:
-            raise ValueError(f"--batch_size must be >= 1, got {args.batch_size}")
         report = eval_reward(args.input, args.reward_model, args.baseline, args.n, args.device, args.dtype,
                              args.protocol, args.batch_size, args.scores, args.revision)
     print(json.dumps(report, indent=2, ensure_ascii=False))
     if args.output:
         write_json_atomic(args.output, report)
     return 0
+
+
+def _check_eval_args(args) -> None:
+    """What ``ts2 eval`` can refuse before reading anything: numbers out of range, bad regexes,
+    outputs that cannot be written."""
+    check_output_file(args.output)
+    if args.metric == "code":
+        _positive("--timeout", args.timeout)
+        _positive("--workers", args.workers)
+        check_output_file(args.results, "--results")
+    elif args.metric == "answers":
+        from .metrics.final_answers import PATTERNS
+
+        if args.pattern not in PATTERNS:
+            _regex("--pattern", args.pattern)
+    elif args.metric == "reward":
+        if args.batch_size < 1:
+            raise ValueError(f"--batch_size must be >= 1, got {args.batch_size}")
+        check_output_file(args.scores, "--scores")
+    elif args.metric == "tasks":
+        for flag in ("generations", "rows", "write_prompts"):
+            check_output_file(getattr(args, flag), f"--{flag}")
+        _positive("--batch_tokens", args.batch_tokens)
 
 
 def _add_tasks_parser(sub) -> argparse.ArgumentParser:
@@ -304,6 +362,11 @@ def _probe(argv: list[str]) -> int:
     revisions = [None if r is None or r.lower() == "none" else r for r in revisions]
     if args.runs < 1:
         raise ValueError(f"runs must be >= 1, got runs={args.runs}")
+    _positive("--top_k", args.top_k)
+    if args.position == "first_match":
+        _regex("--match", args.match)
+    check_output_file(args.plot, "--plot")
+    check_output_file(args.output)
     valid = [v.strip() for v in args.valid.split(",")] if args.valid else None
     chat = auto_bool("--chat_template", args.chat_template)
     results = []
@@ -373,6 +436,7 @@ def _compare(argv: list[str]) -> int:
     p.add_argument("--reuse", metavar="DIR", help="another comparison's output directory: its runs of the same "
                    "methods and seeds, made with the same model, data, training and sampling, are taken over")
     args = p.parse_args(argv)
+    check_output_dir(args.output)
     config = load_config(args.config)
     ranks = launcher_ranks()
     if ranks is not None and ranks.rank != 0:  # it trains and samples with rank 0, which shows and reports
@@ -402,6 +466,7 @@ def _compare_analyze(argv: list[str]) -> int:
                    help="distinct-n and self-BLEU of the responses (quadratic in the samples per prompt; the "
                         "verdict does not use them)")
     args = p.parse_args(argv)
+    check_output_dir(args.output)
     report = analyze_samples(load_config(args.config, analysis=True), args.samples, args.output,
                              args.text_metrics == "true")
     _print_summary(report)
@@ -424,6 +489,7 @@ def _demo(argv: list[str]) -> int:
     p.add_argument("--reuse", metavar="DIR", help="with --full: make demo's output directory, whose ce, ts2 and base "
                    "runs at seeds 0-2 are the full run's too")
     args = p.parse_args(argv)
+    check_output_dir(args.output)
     world = args.world or ("toy" if args.quick else "real")
     report = _run_with_progress("ts2 demo", lambda log, progress: run_demo(args.output, world, args.quick,
                                                                            args.full, log, progress, args.protocol,
@@ -444,6 +510,7 @@ def _import_gguf(argv: list[str]) -> int:
     p.add_argument("--revision", help="SOURCE's branch, tag or commit on the Hub (default main); the commit used is "
                                       "recorded in ts2_import.json (source_revision)")
     args = p.parse_args(argv)
+    check_output_dir(args.output, "output")
     out = import_gguf(args.source, args.output, log=lambda m: print(m, file=sys.stderr), gguf_file=args.gguf_file,
                       revision=args.revision)
     print(f"Transformers model directory: {out}")
@@ -467,13 +534,48 @@ def main(argv: list[str] | None = None) -> int:
     from .hf.deepspeed import select_cpu_accelerator
 
     select_cpu_accelerator()  # before anything imports DeepSpeed, which would print to stdout
-    from .formats import DataError
 
     try:
         return HANDLERS[command](rest)
-    except (DataError, ValueError, FileNotFoundError, ImportError) as exc:  # ImportError: a missing extra
-        print(f"ts2 {command}: error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"ts2 {command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        message = user_error(exc)
+        if message is None:  # a bug of ours: its traceback is what a report needs
+            raise
+        print(f"ts2 {command}: error: {message}", file=sys.stderr)
         return 2
+
+
+def user_error(exc: BaseException) -> str | None:
+    """One line for an error the user's input or machine caused, or None for anything else (a bug,
+    whose traceback is kept).  Inputs are checked where they are read, with messages naming the
+    file and line or the flag; this is the last resort for what reaches ``main`` unexplained."""
+    import re
+
+    from .formats import DataError
+
+    kind = type(exc).__module__.split(".")[0]
+    if isinstance(exc, UnicodeDecodeError):
+        message = f"input is not UTF-8 text ({exc.reason} at byte {exc.start})"
+    elif isinstance(exc, (DataError, ValueError, ImportError)):  # ImportError: a missing extra
+        message = str(exc)
+    elif isinstance(exc, OSError):  # a directory for a file, no permission, a full disk, a missing file
+        if exc.filename is not None:
+            names = f"{exc.filename}" + (f" -> {exc.filename2}" if exc.filename2 is not None else "")
+            message = f"{names}: {exc.strerror or exc}"
+        else:
+            message = str(exc) or type(exc).__name__
+    elif isinstance(exc, re.error):
+        message = f"invalid regular expression {exc.pattern!r}: {exc}"
+    elif kind == "safetensors":
+        message = f"model weights cannot be read (a truncated or corrupt .safetensors file): {exc}"
+    elif kind == "yaml":
+        message = f"invalid YAML: {exc}"
+    else:
+        return None
+    return " ".join(message.split()) or type(exc).__name__
 
 
 if __name__ == "__main__":

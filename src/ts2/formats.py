@@ -22,20 +22,56 @@ class DataError(ValueError):
     """A record or file that cannot be used; the message names where and why."""
 
 
+def unreadable(path: str | Path, exc: OSError | UnicodeDecodeError, line: int | None = None) -> DataError:
+    """A DataError naming ``path`` (and ``line``) for a file that exists but cannot be read as
+    text: a directory, a file this user may not read, bytes that are not UTF-8, a broken gzip."""
+    where = f"{path}:{line}" if line else str(path)
+    if isinstance(exc, UnicodeDecodeError):
+        return DataError(f"{where}: not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at offset "
+                         f"{exc.start}{' of the line' if line else ''}); convert it to UTF-8")
+    if isinstance(exc, IsADirectoryError) or Path(path).is_dir():
+        return DataError(f"{where}: is a directory, not a file")
+    if isinstance(exc, PermissionError):
+        return DataError(f"{where}: cannot be read (permission denied)")
+    return DataError(f"{where}: cannot be read ({exc.strerror or exc})")
+
+
+def read_text(path: str | Path) -> str:
+    """A UTF-8 text file's contents; a directory, an unreadable or non-UTF-8 file is a DataError
+    naming it."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise unreadable(path, exc) from exc
+
+
 def iter_jsonl(path: str | Path):
     """(origin "file:line", object) for each non-blank line of a JSONL or JSONL.gz file; an
-    unparsable line raises DataError naming its file and line."""
+    unparsable line (bad JSON, not UTF-8) raises DataError naming its file and line, and so does a
+    file that cannot be read."""
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from exc
-            yield f"{path}:{lineno}", obj
+    lineno = 0
+    try:
+        with opener(path, "rb") as f:
+            for lineno, raw in enumerate(f, 1):
+                line = raw.decode("utf-8")
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise DataError(f"{path}:{lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from exc
+                yield f"{path}:{lineno}", obj
+    except FileNotFoundError as exc:
+        raise DataError(f"{path}: no such file") from exc
+    except (OSError, UnicodeDecodeError, EOFError) as exc:  # EOFError: a gzip file cut short
+        if isinstance(exc, EOFError):
+            raise DataError(f"{path}: truncated gzip file (after line {lineno})") from exc
+        raise unreadable(path, exc, lineno if isinstance(exc, UnicodeDecodeError) else None) from exc
 
 
 def read_saved_dataset(path: str | Path, split: str | None = None):
@@ -102,8 +138,10 @@ def is_table(path: str | Path) -> bool:
 def read_table(path: str | Path) -> list[dict]:
     """Rows of a parquet / CSV / JSON-array file as dicts; DataError naming the file otherwise."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"{path}: no such file")
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory, not a file")
     try:
         if path.suffix == ".parquet":
             import pyarrow.parquet as pq
@@ -113,8 +151,7 @@ def read_table(path: str | Path) -> list[dict]:
             import pyarrow.csv as pcsv
 
             return pcsv.read_csv(path).to_pylist()
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        text = read_text(path)
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -131,7 +168,7 @@ def read_table(path: str | Path) -> list[dict]:
 def read_jsonl(path: str | Path, required: tuple[str, ...] = ()) -> list[dict]:
     """Objects of a JSONL(.gz) file; a bad line is a DataError naming file:line."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"{path}: no such file")
     rows = []
     for origin, row in iter_jsonl(path):
@@ -179,12 +216,76 @@ def read_generations(path: str | Path) -> list[dict]:
     return [_generation_row(r, f"{path}: row {i + 1}", i) for i, r in enumerate(read_jsonl(path))]
 
 
-def write_text_atomic(path: str | Path, text: str) -> None:
+def check_output_file(path: str | Path | None, flag: str | None = "--output") -> None:
+    """Refuse, before any work, an output file that cannot be written: a directory, a path under a
+    file, a directory this user may not write to.  Creates nothing (a missing parent directory is
+    made when the file is written); an existing file is fine (it is replaced, or resumed)."""
+    if path is None:
+        return
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{_named(flag, path)}: is a directory; name a file")
+    _check_writable_parent(path, flag)
+
+
+def check_output_dir(path: str | Path | None, flag: str | None = "--output") -> None:
+    """Refuse, before any work, an output directory that is a file or lies under one, or that
+    cannot be written to.  Creates nothing."""
+    if path is None:
+        return
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise DataError(f"{_named(flag, path)}: is a file, not a directory")
+    if path.is_dir():
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise DataError(f"{_named(flag, path)}: cannot write into this directory (permission denied)")
+        _probe_write(path, path, flag)
+        return
+    _check_writable_parent(path, flag)
+
+
+def _named(flag: str | None, path: Path) -> str:
+    return f"{flag} {path}" if flag else str(path)
+
+
+def _check_writable_parent(path: Path, flag: str | None) -> None:
+    parent = path.absolute().parent
+    while not parent.exists():  # the nearest existing ancestor is where a directory would be made
+        parent = parent.parent
+    if not parent.is_dir():
+        raise DataError(f"{_named(flag, path)}: {parent} is a file, not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise DataError(f"{_named(flag, path)}: cannot write into {parent} (permission denied)")
+    _probe_write(parent, path, flag)
+
+
+def _probe_write(directory: Path, path: Path, flag: str | None) -> None:
+    """Refuse a directory where no file can be made, whatever the permission bits say (root on a
+    read-only file system, /proc): an unnamed temporary file, made and dropped, leaves no trace."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as exc:
+        raise DataError(f"{_named(flag, path)}: cannot write into {directory} ({exc.strerror or exc})") from exc
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """``text`` written to ``path`` whole: through ``path.tmp`` and a rename; on any failure the
+    temporary file is removed and the old ``path`` (if any) is left as it was."""
+    path = Path(path)
+    check_output_file(path, None)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # a full disk, a read-only file system: name the file
+            raise DataError(f"{path}: cannot be written ({exc.strerror or exc})") from exc
+        raise
 
 
 def write_jsonl_atomic(path: str | Path, rows) -> Path:
@@ -240,6 +341,11 @@ def _table_prompts(rows: list[dict], columns: list[str], column: str | None, ori
     return prompts
 
 
+def _lines(text: str) -> list[str]:
+    """Lines as a text-mode file reads them (\\n, \\r\\n and \\r all end one), without their ends."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
 def read_prompts(path: str | Path, column: str | None = None, code_prompt: str = "completion") -> list[Prompt]:
     """Prompts from JSONL(.gz) (prompt / messages / HumanEval problems), parquet / CSV / JSON-array
     files and saved HF dataset directories (``column``; default the first of PROMPT_COLUMNS
@@ -262,9 +368,8 @@ def read_prompts(path: str | Path, column: str | None = None, code_prompt: str =
             for origin, obj in iter_jsonl(path):
                 prompts.append(_prompt_from_object(obj, origin, origin.rsplit(":", 1)[1], code_prompt))
         else:
-            with open(path, encoding="utf-8") as f:
-                prompts = [Prompt(str(n), line.rstrip("\n"), None, True) for n, line in enumerate(f, 1)
-                           if line.strip()]
+            prompts = [Prompt(str(n), line, None, True) for n, line in enumerate(_lines(read_text(path)), 1)
+                       if line.strip()]
     if not prompts:
         raise DataError(f"{path}: no prompts")
     ids = [p.id for p in prompts]

@@ -130,6 +130,8 @@ class CompareConfig:
         for key in ("train_data", "eval_prompts"):
             if getattr(cfg, key):
                 setattr(cfg, key, str((root / getattr(cfg, key)).resolve()))
+        if not isinstance(cfg.methods, dict) or not cfg.methods:
+            raise DataError("config: methods must be a non-empty mapping of name -> ts2 train settings")
         cfg.methods = expand_sweeps(cfg.methods)
         for settings in cfg.methods.values():
             if isinstance(settings, dict) and "train_data" in settings:
@@ -343,17 +345,23 @@ def expand_sweeps(methods):
 def load_config(path, analysis: bool = False) -> CompareConfig:
     import yaml
 
+    from ..formats import read_text
+
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"{path}: no such config file")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.safe_load(read_text(path))
     except yaml.YAMLError as exc:
         raise DataError(f"{path}: not valid YAML ({exc})") from exc
     try:
         return CompareConfig.from_dict(raw, path.parent, analysis)
     except TypeError as exc:
         raise DataError(f"{path}: {exc}") from exc
+    except DataError as exc:
+        if str(exc).startswith("config"):  # name the file too
+            raise DataError(f"{path}: {exc}") from exc
+        raise
 
 
 def read_eval_prompts(path) -> list[dict]:

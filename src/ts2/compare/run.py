@@ -100,6 +100,27 @@ class Compare:
             self._hub_base = resolve_model(source, self.config.base_model_revision, "base_model")
         return self._hub_base
 
+    def _check_inputs(self) -> None:
+        """Refuse, before the output directory is made, SFT files that are no JSONL (a directory,
+        bytes that are not UTF-8, a line that is not JSON) and a local base model without whole
+        weights: the messages name the file."""
+        from ..formats import iter_jsonl
+        from ..hf.weights import weights_problem
+
+        cfg = self.config
+        for name, path in {"train_data": cfg.train_data, **{f"methods.{m}.train_data": s["train_data"]
+                                                           for m, s in cfg.methods.items() if "train_data" in s}
+                           }.items():
+            if Path(path).is_dir():
+                raise DataError(f"config: {name} {path}: is a directory; ts2 compare trains on a JSONL file")
+            if Path(path).is_file():
+                for _ in iter_jsonl(path):
+                    pass
+        if not cfg.base_model.startswith("gguf:"):
+            problem = weights_problem(cfg.base_model)
+            if problem:
+                raise DataError(f"config: base_model {cfg.base_model}: {problem}")
+
     def run_name(self, method: str, seed: int) -> str:
         return f"{method}-seed{seed}"
 
@@ -368,6 +389,7 @@ class Compare:
         from .report import build_report, write_report
 
         cfg = self.config
+        self._check_inputs()
         if self.reuse is not None:
             from .reuse import reuse_runs, shared_runs
 

@@ -165,10 +165,14 @@ def run_demo(output: str, world_name: str = "real", quick: bool = False, full: b
     tf.utils.logging.disable_progress_bar()
     logging.getLogger("ts2").setLevel(logging.WARNING)
     root = Path(output)
-    root.mkdir(parents=True, exist_ok=True)
     if quick and world_name != "toy":
         raise ValueError("quick is a size of the toy world: use --world toy --quick (or just --quick)")
     if full and world_name != "real":
         raise ValueError("full is a variant of the real-model demo (--world real)")
+    if reuse is not None:
+        from ..compare.reuse import _source
+
+        _source(Path(reuse))  # a --reuse that is no comparison is refused before the output is made
+    root.mkdir(parents=True, exist_ok=True)
     config = real_config(root, full, protocol) if world_name == "real" else toy_config(root, quick, log)
     return run_compare(config, root, log=log, progress=progress, reuse=reuse)

@@ -39,12 +39,15 @@ def resolve_embedding_model(name: str, revision: str | None = None, flag: str = 
 def embed_groups(groups: list[list[str]], model_name, batch_size: int = 64, device: str = "auto",
                  revision: str | None = None):
     from ..hf.loading import resolve_device
+    from ..hf.weights import model_errors
 
     resolved = resolve_embedding_model(model_name, revision)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local directory from here on: nothing to look up
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(str(resolved.path), device=str(resolve_device(device)))
+    target, path = str(resolve_device(device)), str(resolved.path)
+    with model_errors(path, "the embedding model"):
+        model = SentenceTransformer(path, device=target)
     flat = [r for g in groups for r in g]
     vectors = model.encode(flat, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False)
     out, start = [], 0
@@ -171,6 +174,10 @@ def eval_code(samples_path: str, problems_path: str | None, ks: list[int], resul
     limits = limits or Limits()
     problems_path = problems_path or default_problems()
     problems = {p["task_id"]: p for p in read_jsonl(problems_path, ("task_id", "prompt", "test", "entry_point"))}
+    for task_id, problem in problems.items():
+        wrong = [k for k in ("prompt", "test", "entry_point") if not isinstance(problem[k], str)]
+        if wrong:
+            raise DataError(f"{problems_path}: problem {task_id!r}: {', '.join(wrong)} must be strings")
     samples = _samples(samples_path)
     if prompt_style == "chat":
         for s in samples:
@@ -192,7 +199,7 @@ def eval_code(samples_path: str, problems_path: str | None, ks: list[int], resul
     if results_file.exists():
         current = {(s["task_id"], s["sample"]): s["check"] for s in samples}
         legacy = 0
-        for row in read_jsonl(results_file):
+        for row in read_jsonl(results_file, ("task_id", "sample")):
             key = (row["task_id"], row["sample"])
             if key in current and row.get("check") is None:
                 legacy += 1
@@ -257,6 +264,11 @@ def eval_answers(input_path: str, references_path: str, reference_field: str = "
     missing = [str(r["id"]) for r in rows if str(r["id"]) not in refs]
     if missing:
         raise DataError(f"{references_path}: no reference for id(s) {', '.join(missing[:5])}")
+    wrong = [str(r["id"]) for r in rows if isinstance(refs[str(r["id"])][reference_field], (bool, list, dict))
+             or refs[str(r["id"])][reference_field] is None]
+    if wrong:
+        raise DataError(f"{references_path}: the {reference_field!r} of id(s) {', '.join(wrong[:5])} must be a string "
+                        "or a number")
     raw_refs = [str(refs[str(r["id"])][reference_field]) for r in rows]
     if protocol == "paper":
         from ..metrics.paper import extract_rounded_answer, gsm8k_reference

@@ -74,6 +74,9 @@ def _baseline_rewards(path: str, ids: list[str], reward_model: str, **kw) -> tup
     """A baseline's rewards per prompt: pre-scored ("rewards" as ``--scores`` writes, or the
     authors' "reward" field, a number or a list) or scored now from its responses."""
     raw = read_table(path) if is_table(path) else read_jsonl(path)
+    not_objects = [i + 1 for i, r in enumerate(raw) if not isinstance(r, dict)]
+    if not_objects:
+        raise DataError(f"{path}: row {not_objects[0]}: expected a JSON object")
     by_id = {str(r.get("id", i)): r for i, r in enumerate(raw)}
     missing = [i for i in ids if i not in by_id]
     if missing:

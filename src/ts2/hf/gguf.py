@@ -114,8 +114,11 @@ def import_gguf(source: str, out_dir, log=None, gguf_file: str | None = None, re
                          "choose an empty or new directory")
     if log:
         log(f"importing {gguf} (dequantising to float32)")
-    tokenizer = tf.AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    loaded = tf.AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    from .weights import model_errors
+
+    with model_errors(gguf, "the GGUF file", weights=False):
+        tokenizer = tf.AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        loaded = tf.AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     config_dict = {k: v for k, v in loaded.config.to_dict().items() if k != "quantization_config"}
     config = type(loaded.config).from_dict(config_dict)
     with torch.device("meta"):

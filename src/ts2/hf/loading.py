@@ -69,7 +69,10 @@ def check_model_dir(path) -> None:
 def load_tokenizer(path):
     import transformers as tf
 
-    tokenizer = tf.AutoTokenizer.from_pretrained(path)
+    from .weights import model_errors
+
+    with model_errors(path, "the tokenizer of", weights=False):
+        tokenizer = tf.AutoTokenizer.from_pretrained(path)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
@@ -86,7 +89,11 @@ def load_model(path, device: str = "auto", dtype: str = "auto", kind: str = "cau
     target = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, target)
     auto = tf.AutoModelForCausalLM if kind == "causal_lm" else tf.AutoModelForSequenceClassification
-    model = auto.from_pretrained(path, dtype=torch_dtype).to(target).eval()
+    from .weights import model_errors
+
+    with model_errors(path):
+        model = auto.from_pretrained(path, dtype=torch_dtype)
+    model = model.to(target).eval()
     return model, load_tokenizer(path)
 
 

@@ -17,9 +17,10 @@ from pathlib import Path
 
 from transformers import TrainingArguments
 
-from ..formats import DataError, auto_bool, write_text_atomic
+from ..formats import DataError, auto_bool, check_output_dir, read_text, write_text_atomic
 from ..hf.hub import Resolved, resolve_dataset, resolve_model
 from ..hf.loading import load_tokenizer, stop_token_ids
+from ..hf.weights import weights_problem
 from ..losses import LOSS_SETTINGS, LOSSES, get_loss
 from ..ops.driver import check_choice
 from .data import read_records, tokenize_records
@@ -109,12 +110,19 @@ class TS2TrainingArguments(TrainingArguments):
     prediction_loss_only: bool = field(default=True, metadata={
         "help": "Evaluation returns only the loss (no logits are gathered)."})
 
+    def __post_init__(self):
+        # The command line's parser gives the `str | list[str]` field no default (None without
+        # --report_to), which the Trainer refuses ("None is not supported"): None means the default.
+        if self.report_to is None or (isinstance(self.report_to, list) and None in self.report_to):
+            self.report_to = [r for r in self.report_to or [] if r is not None] or "tensorboard"
+        super().__post_init__()
+
 
 def _read_chat_template(value: str | None) -> str | None:
     if value is None:
         return None
     path = Path(value)
-    return path.read_text() if path.is_file() else value
+    return read_text(path) if path.is_file() else value
 
 
 @dataclass
@@ -150,7 +158,11 @@ def prepare(script: TS2Arguments) -> Prepared:
             raise ValueError(f"{name} is required: --{name} PATH")
     loss = get_loss(script.loss, **script.loss_kwargs())
     fused = script.fused()
+    check_output_dir(script.output, "--output")
     model = resolve_model(script.model, script.revision)
+    problem = weights_problem(model.path)  # before the data is tokenized, not after
+    if problem:
+        raise DataError(f"cannot load model {script.model}: {problem}")
     sources = resolved_data(script)
     tokenizer = load_tokenizer(model.path)
     template = _read_chat_template(script.chat_template)
@@ -175,7 +187,11 @@ def load_training_model(script: TS2Arguments, model: Resolved | None = None):
     LoRA-wrapped when ``lora_r`` > 0."""
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(resolve_model(model or script.model, script.revision).path)
+    from ..hf.weights import model_errors
+
+    path = resolve_model(model or script.model, script.revision).path
+    with model_errors(path):
+        model = AutoModelForCausalLM.from_pretrained(path)
     if script.lora_r > 0:
         from peft import LoraConfig, get_peft_model
 
@@ -252,6 +268,31 @@ def _check_sharding_happens(args, trainer) -> None:
         raise ValueError(f"--deepspeed {args.deepspeed} was requested but the HF Trainer did not enable DeepSpeed")
 
 
+def check_training_arguments(args: TrainingArguments) -> None:
+    """Refuse, before anything is loaded or written, numbers the Trainer would only trip over
+    later (a batch size of 0 fails in the data loader, after the output directory is made) and a
+    logger that is not installed; the message names the flag and the value."""
+    for name in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name} must be >= 1, got --{name} {getattr(args, name)}")
+    if args.max_steps <= 0 and not args.num_train_epochs > 0:
+        raise ValueError(f"--num_train_epochs must be > 0 (or --max_steps set), got --num_train_epochs "
+                         f"{args.num_train_epochs}")
+    for name in ("learning_rate", "weight_decay", "max_grad_norm", "warmup_steps"):
+        value = getattr(args, name, 0)
+        if value is not None and not value >= 0:
+            raise ValueError(f"--{name} must be >= 0, got --{name} {value}")
+    if not args.logging_steps > 0:
+        raise ValueError(f"--logging_steps must be > 0, got --logging_steps {args.logging_steps}")
+    reporters = args.report_to if isinstance(args.report_to, list) else [args.report_to]
+    if "tensorboard" in reporters:
+        from transformers.integrations import is_tensorboard_available
+
+        if not is_tensorboard_available():
+            raise ValueError("--report_to tensorboard (the default) needs TensorBoard, which is not installed: "
+                             "pip install tensorboard, or pass --report_to none")
+
+
 def split_settings(settings: dict) -> tuple[TS2Arguments, TS2TrainingArguments]:
     """Keyword settings -> (TS2Arguments, TS2TrainingArguments); unknown names are a ValueError."""
     from dataclasses import fields
@@ -283,6 +324,8 @@ def train(script: TS2Arguments | None = None, args: TrainingArguments | None = N
         script, args = split_settings(settings)
     elif settings:
         raise ValueError("pass either argument objects or keyword settings, not both")
+    if args is not None:
+        check_training_arguments(args)
     prepared = prepare(script)
     loss, tokenizer, eval_examples = prepared.loss, prepared.tokenizer, prepared.eval_examples
     output = Path(script.output)
