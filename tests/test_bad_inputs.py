@@ -380,36 +380,30 @@ def test_unreadable_input_file(slot, work, capsys):
     assert "permission denied" in line, line
 
 
+def _generate(*flags):
+    return lambda g, o: ["generate", "--model", g["model"], "--prompts", g["prompts"], "--output", o, *flags]
+
+
+def _train(*flags):
+    return lambda g, o: ["train", "--model", g["model"], "--data", g["train"], "--output", o, *flags]
+
+
 # Numbers out of range and bad patterns: (argv builder, words the message names).
 BAD_ARGS = [
-    (lambda g, o: ["generate", "--model", g["model"], "--prompts", g["prompts"], "--output", o, "--n", "0"],
-     ["n", "0"]),
-    (lambda g, o: ["generate", "--model", g["model"], "--prompts", g["prompts"], "--output", o, "--n", "-3"],
-     ["n", "-3"]),
-    (lambda g, o: ["generate", "--model", g["model"], "--prompts", g["prompts"], "--output", o,
-                   "--temperature", "0"], ["temperature", "0"]),
-    (lambda g, o: ["generate", "--model", g["model"], "--prompts", g["prompts"], "--output", o,
-                   "--temperature", "-1"], ["temperature", "-1"]),
-    (lambda g, o: ["generate", "--model", g["model"], "--prompts", g["prompts"], "--output", o,
-                   "--temperature", "nan"], ["temperature", "nan"]),
-    (lambda g, o: ["generate", "--model", g["model"], "--prompts", g["prompts"], "--output", o,
-                   "--top_p", "0"], ["top_p", "0"]),
-    (lambda g, o: ["generate", "--model", g["model"], "--prompts", g["prompts"], "--output", o,
-                   "--top_p", "1.5"], ["top_p", "1.5"]),
-    (lambda g, o: ["generate", "--model", g["model"], "--prompts", g["prompts"], "--output", o,
-                   "--top_k", "-1"], ["top_k", "-1"]),
-    (lambda g, o: ["generate", "--model", g["model"], "--prompts", g["prompts"], "--output", o,
-                   "--max_new_tokens", "0"], ["max_new_tokens", "0"]),
-    (lambda g, o: ["generate", "--model", g["model"], "--prompts", g["prompts"], "--output", o,
-                   "--batch_tokens", "0"], ["batch_tokens", "0"]),
-    (lambda g, o: ["generate", "--model", g["model"], "--prompts", g["prompts"], "--output", o,
-                   "--stop", ""], ["stop"]),
-    (lambda g, o: ["generate", "--model", g["model"], "--prompts", g["prompts"], "--output", o,
-                   "--device", "tpu"], ["device", "tpu"]),
-    (lambda g, o: ["generate", "--model", g["model"], "--prompts", g["prompts"], "--output", o,
-                   "--dtype", "int3"], ["dtype", "int3"]),
-    (lambda g, o: ["generate", "--model", g["model"], "--prompts", g["prompts"], "--output", o,
-                   "--n", "two"], ["--num_samples", "two"]),
+    (_generate("--n", "0"), ["n", "0"]),
+    (_generate("--n", "-3"), ["n", "-3"]),
+    (_generate("--temperature", "0"), ["temperature", "0"]),
+    (_generate("--temperature", "-1"), ["temperature", "-1"]),
+    (_generate("--temperature", "nan"), ["temperature", "nan"]),
+    (_generate("--top_p", "0"), ["top_p", "0"]),
+    (_generate("--top_p", "1.5"), ["top_p", "1.5"]),
+    (_generate("--top_k", "-1"), ["top_k", "-1"]),
+    (_generate("--max_new_tokens", "0"), ["max_new_tokens", "0"]),
+    (_generate("--batch_tokens", "0"), ["batch_tokens", "0"]),
+    (_generate("--stop", ""), ["stop"]),
+    (_generate("--device", "tpu"), ["device", "tpu"]),
+    (_generate("--dtype", "int3"), ["dtype", "int3"]),
+    (_generate("--n", "two"), ["--num_samples", "two"]),
     (lambda g, o: ["eval", "answers", "--input", g["gens"], "--references", g["refs"], "--pattern", "(["],
      ["--pattern", "(["]),
     (lambda g, o: ["eval", "answers", "--input", g["gens"], "--references", g["refs"], "--n", "0"],
@@ -439,20 +433,13 @@ BAD_ARGS = [
                    "--position", "first_match"], ["runs", "0"]),
     (lambda g, o: ["probe", "--model", g["model"], "--prompt", "add", "--position", "first_match",
                    "--match", "(["], ["--match", "(["]),
-    (lambda g, o: ["train", "--model", g["model"], "--data", g["train"], "--output", o, "--learning_rate", "x"],
-     ["learning_rate", "x"]),
-    (lambda g, o: ["train", "--model", g["model"], "--data", g["train"], "--output", o, "--loss", "focal"],
-     ["focal"]),
-    (lambda g, o: ["train", "--model", g["model"], "--data", g["train"], "--output", o, "--alpha", "-1"],
-     ["alpha", "-1"]),
-    (lambda g, o: ["train", "--model", g["model"], "--data", g["train"], "--output", o,
-                   "--per_device_train_batch_size", "0"], ["per_device_train_batch_size", "0"]),
-    (lambda g, o: ["train", "--model", g["model"], "--data", g["train"], "--output", o,
-                   "--max_seq_length", "0"], ["max_seq_length", "0"]),
-    (lambda g, o: ["train", "--model", g["model"], "--data", g["train"], "--output", o,
-                   "--gradient_accumulation_steps", "0"], ["gradient_accumulation_steps", "0"]),
-    (lambda g, o: ["train", "--model", g["model"], "--data", g["train"], "--output", o,
-                   "--num_train_epochs", "-1"], ["num_train_epochs", "-1"]),
+    (_train("--learning_rate", "x"), ["learning_rate", "x"]),
+    (_train("--loss", "focal"), ["focal"]),
+    (_train("--alpha", "-1"), ["alpha", "-1"]),
+    (_train("--per_device_train_batch_size", "0"), ["per_device_train_batch_size", "0"]),
+    (_train("--max_seq_length", "0"), ["max_seq_length", "0"]),
+    (_train("--gradient_accumulation_steps", "0"), ["gradient_accumulation_steps", "0"]),
+    (_train("--num_train_epochs", "-1"), ["num_train_epochs", "-1"]),
 ]
 
 
