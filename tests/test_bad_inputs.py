@@ -7,6 +7,7 @@ a user sees from the real command has no traceback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -304,6 +305,20 @@ DIR_OUTPUT_SLOTS = {
 }
 
 
+@contextlib.contextmanager
+def read_only_directory(tmp):
+    """A directory nobody may write into (mode 555), made writable again afterwards; skips as root."""
+    if ROOT:
+        pytest.skip("root writes into a read-only directory (chmod does not deny it)")
+    locked = tmp / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        yield locked
+    finally:
+        locked.chmod(0o755)
+
+
 @pytest.mark.parametrize("kind", ["directory", "under_a_file", "unwritable"])
 @pytest.mark.parametrize("slot", list(OUTPUT_SLOTS))
 def test_output_file_that_cannot_be_written(slot, kind, work, capsys):
@@ -314,17 +329,11 @@ def test_output_file_that_cannot_be_written(slot, kind, work, capsys):
     elif kind == "under_a_file":
         out = good["refs"] / "sub" / "x.json"
     else:
-        if ROOT:
-            pytest.skip("root writes into a read-only directory (chmod does not deny it)")
-        locked = tmp / "locked"
-        locked.mkdir()
-        locked.chmod(0o555)
-        out = locked / "x.json"
-    try:
+        with read_only_directory(tmp) as locked:
+            out = locked / "x.json"
+            line = run_refused(OUTPUT_SLOTS[slot](good, out), capsys, [out], tmp)
+    if kind != "unwritable":
         line = run_refused(OUTPUT_SLOTS[slot](good, out), capsys, [out], tmp)
-    finally:
-        if kind == "unwritable":
-            locked.chmod(0o755)
     assert slot.split()[-1] in line, line  # the flag is named too
 
 
@@ -337,17 +346,11 @@ def test_output_directory_that_cannot_be_written(slot, kind, work, capsys):
     elif kind == "under_a_file":
         out = good["refs"] / "run"
     else:
-        if ROOT:
-            pytest.skip("root writes into a read-only directory (chmod does not deny it)")
-        locked = tmp / "locked"
-        locked.mkdir()
-        locked.chmod(0o555)
-        out = locked / "run"
-    try:
-        run_refused(DIR_OUTPUT_SLOTS[slot](good, out), capsys, [out], tmp)
-    finally:
-        if kind == "unwritable":
-            locked.chmod(0o755)
+        with read_only_directory(tmp) as locked:
+            out = locked / "run"
+            run_refused(DIR_OUTPUT_SLOTS[slot](good, out), capsys, [out], tmp)
+        return
+    run_refused(DIR_OUTPUT_SLOTS[slot](good, out), capsys, [out], tmp)
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc, where no file can be made")

@@ -20,7 +20,7 @@ from transformers import TrainingArguments
 from ..formats import DataError, auto_bool, check_output_dir, read_text, write_text_atomic
 from ..hf.hub import Resolved, resolve_dataset, resolve_model
 from ..hf.loading import load_tokenizer, stop_token_ids
-from ..hf.weights import weights_problem
+from ..hf.weights import model_errors, weights_problem
 from ..losses import LOSS_SETTINGS, LOSSES, get_loss
 from ..ops.driver import check_choice
 from .data import read_records, tokenize_records
@@ -186,8 +186,6 @@ def load_training_model(script: TS2Arguments, model: Resolved | None = None):
     """The model to fine-tune: ``script.model`` (or its ``resolve_model`` result) as a causal LM,
     LoRA-wrapped when ``lora_r`` > 0."""
     from transformers import AutoModelForCausalLM
-
-    from ..hf.weights import model_errors
 
     path = resolve_model(model or script.model, script.revision).path
     with model_errors(path):
