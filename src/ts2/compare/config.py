@@ -36,7 +36,9 @@
                                       #   data_parallel_size): sample with vLLM (ts2.generate.vllm_engine)
 
 The base model is always evaluated too, as method "base".  Unknown keys are an error.
-A method may set ``train_data`` (its own SFT file, e.g. a positive control), and a list as the
+A method may set ``train_data`` (its own SFT file, e.g. a positive control) and ``seed_offset``
+(its run of seed s trains and samples with seed s + offset: the baseline again as an independent
+replicate, ``ce_again: {loss: ce, seed_offset: 1000}``, files still named by s), and a list as the
 value of a setting is a sweep: ``ts2: {loss: ts2, alpha: [0.1, 1.0]}`` becomes the methods
 ``ts2-alpha0.1`` and ``ts2-alpha1.0`` (several lists: every combination).
 ``verdict.levels`` are accuracies (``{accuracy: [...]}``), or temperatures of the grid at which the
@@ -74,7 +76,7 @@ RUNTIME_DEFAULTS = {"device": "auto", "dtype": "auto", "batch_tokens": DEFAULT_B
 # Recorded only when given, so that outputs made before they existed stay resumable and reusable.
 ENGINE_DEFAULTS = {"engine": "native", "tensor_parallel_size": 1, "data_parallel_size": 1}
 RESERVED_TRAIN_SETTINGS = ("model", "revision", "data", "output", "output_dir", "seed", "data_seed")
-METHOD_ONLY_SETTINGS = ("train_data",)  # read by ts2 compare, not passed to ts2 train as such
+METHOD_ONLY_SETTINGS = ("train_data", "seed_offset")  # read by ts2 compare, not passed to ts2 train as such
 
 
 def _merge(name: str, defaults: dict, given) -> dict:
@@ -223,6 +225,10 @@ class CompareConfig:
             bad = sorted(set(self.probe["methods"] or []) - names)
             if bad:
                 raise DataError(f"config: probe.methods names unknown method(s) {', '.join(bad)}")
+        for name, settings in self.methods.items():
+            offset = settings.get("seed_offset", 0)
+            if not isinstance(offset, int) or isinstance(offset, bool):
+                raise DataError(f"config: methods.{name}.seed_offset must be an integer, got {offset!r}")
         for name, settings in ({} if analysis else self.methods).items():
             data = settings.get("train_data")
             if data is not None and not Path(data).is_file():

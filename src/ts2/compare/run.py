@@ -167,9 +167,10 @@ class Compare:
             return target
         own = dict(self.config.methods[method])
         data = own.pop("train_data", None) or self.config.train_data
+        actual = seed + own.pop("seed_offset", 0)
         settings = {"report_to": "none", "save_strategy": "no", "disable_tqdm": True, "logging_steps": 1,
                     **self.config.training, **own,
-                    **_model_settings(base), "data": data, "output": str(target), "seed": seed, "data_seed": seed}
+                    **_model_settings(base), "data": data, "output": str(target), "seed": actual, "data_seed": actual}
         log_path = self.out / "logs" / f"{name}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
@@ -186,6 +187,10 @@ class Compare:
         del trainer
         gc.collect()
         return target
+
+    def _seed_offset(self, method: str) -> int:
+        """``methods.<m>.seed_offset``: run s of the method uses seed s + offset (0 for the base)."""
+        return 0 if method == "base" else self.config.methods[method].get("seed_offset", 0)
 
     def _prompting(self, method: str) -> dict:
         return self.config.base_prompting if method == "base" else self.config.prompting
@@ -231,7 +236,8 @@ class Compare:
         def sample(temperature, path):
             settings = SamplingSettings(n=sampling["n"], temperature=float(temperature), top_k=sampling["top_k"],
                                         top_p=sampling["top_p"], max_new_tokens=sampling["max_new_tokens"],
-                                        seed=seed, stop=[*sampling["stop"], *prompting["stop"]])
+                                        seed=seed + self._seed_offset(method),
+                                        stop=[*sampling["stop"], *prompting["stop"]])
             result = self.pool.sample(sampler, model_dir, _runtime(cfg), prompts, path, settings, chat,
                                       cfg.runtime["batch_tokens"])
             key = f"T={temperature}"

@@ -474,6 +474,11 @@ PHRASINGS = (
     "Think of {a_x} and tell me which.",
     "Pick {a_x}.",
     "What is {a_x}? Give one example.",
+    # added for protocol v4 (fresh prompts no earlier run sampled)
+    "Suggest {a_x}.",
+    "Could you give me {a_x}?",
+    "Come up with {a_x}.",
+    "Mention {a_x}.",
 )
 ANSWER_FORMAT = " Reply with just the answer."
 

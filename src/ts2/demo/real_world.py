@@ -17,6 +17,16 @@ what evaluation asks.  Two designs exist:
     phrasings 5-7 and held-out categories in phrasings 0, 5, 7: three prompts per category.
   * No closed questions: they never enter the verdict, and sampling them would cost a fifth of
     the demo's time.
+``V4`` (protocol v4, issue 38): v3's categories, split and SFT data, so v3's dose carries over
+  * The confirmatory prompts are fresh: the 24 SFT categories in phrasings no earlier run sampled
+    for them (3, 4 and the new 8-11), six per category.  No held-out categories: they never
+    enter the verdict, and the budget goes to the verdict's prompts.
+  * ``V4_PILOT``: the pilots of CE and the positive control ask v3's prompts of the SFT
+    categories (phrasings 5-7), so the confirmatory prompts stay unsampled until the run.
+  * The positive control is CE on a mixture (``sft_records(mixture=q)``): each SFT answer is
+    replaced, with probability q, by one drawn uniformly from the category's whole list.  v3's
+    control (q = 1) could not reach the band (best accuracy 0.78); a mixture keeps the narrow
+    answers as the modes and adds valid ones to the tail.
 
 Evaluation rows of SFT categories carry ``sft_answers`` (what SFT taught), for the collapse check.
 SFT responses are the bare answer: for open questions one of the category's first three listed
@@ -36,6 +46,7 @@ from .answer_lists import ANSWER_FORMAT, CLOSED_FAMILIES, PHRASINGS, first_spell
 
 SFT_SEED = 1
 UNIFORM_SEED = 2
+MIXTURE_SEED = 4
 SFT_WEIGHTS = (0.6, 0.3, 0.1)
 CLOSED_SFT_ITEMS = range(0, 4)
 CLOSED_EVAL_ITEMS = range(4, 8)
@@ -58,7 +69,12 @@ V2 = Design(answer_lists.OPEN_CATEGORIES, split_seed=0, sft_categories=8, sft_ph
             unseen_phrasings=(5, 6, 7), heldout_phrasings=(0, 3, 5, 7), closed=True)
 V3 = Design(answer_lists_v3.OPEN_CATEGORIES, split_seed=3, sft_categories=24, sft_phrasings=(0, 1, 2),
             unseen_phrasings=(5, 6, 7), heldout_phrasings=(0, 5, 7), closed=False)
-DESIGNS = {"v2": V2, "v3": V3}
+V4 = Design(answer_lists_v3.OPEN_CATEGORIES, split_seed=3, sft_categories=24, sft_phrasings=(0, 1, 2),
+            unseen_phrasings=(3, 4, 8, 9, 10, 11), heldout_phrasings=(), closed=False)
+V4_PILOT = Design(answer_lists_v3.OPEN_CATEGORIES, split_seed=3, sft_categories=24, sft_phrasings=(0, 1, 2),
+                  unseen_phrasings=(5, 6, 7), heldout_phrasings=(), closed=False)
+DESIGNS = {"v2": V2, "v3": V3, "v4": V4, "v4-pilot": V4_PILOT}
+MIXTURES = (0.25, 0.5)  # the positive control's candidates, piloted beside CE
 
 
 def splits(design: Design = V2) -> dict[str, list[str]]:
@@ -89,14 +105,18 @@ def sft_answers(category: str, design: Design = V2) -> list[str]:
     return [first_spelling(a) for a in design.categories[category][1][: len(SFT_WEIGHTS)]]
 
 
-def sft_records(uniform: bool = False, design: Design = V2) -> list[dict]:
+def sft_records(uniform: bool = False, design: Design = V2, mixture: float | None = None) -> list[dict]:
     """One chat record per SFT prompt, with its single narrow response (fixed order).
 
-    ``uniform``: the positive control's data: the same prompts, each open answer drawn uniformly
+    ``uniform``: v3's positive control's data: the same prompts, each open answer drawn uniformly
     from the category's whole list (first spellings), so that SFT teaches the format but no
-    narrow preference.
+    narrow preference.  ``mixture=q``: v4's control: each open answer is such a uniform draw with
+    probability q and the narrow answer otherwise (the prompts and their order are unchanged).
     """
-    rng, uniform_rng = random.Random(SFT_SEED), random.Random(UNIFORM_SEED)
+    if mixture is not None:
+        if uniform or not 0.0 < mixture < 1.0:
+            raise ValueError(f"mixture must lie in (0, 1) without uniform, got mixture={mixture!r}")
+    rng, uniform_rng, mix_rng = random.Random(SFT_SEED), random.Random(UNIFORM_SEED), random.Random(MIXTURE_SEED)
     parts = splits(design)
     records = []
     for category in parts["sft_open"]:
@@ -106,6 +126,8 @@ def sft_records(uniform: bool = False, design: Design = V2) -> list[dict]:
             answer = rng.choices(options, SFT_WEIGHTS)[0]  # drawn in both cases: the same order follows
             if uniform:
                 answer = uniform_rng.choice(everything)
+            elif mixture is not None and mix_rng.random() < mixture:
+                answer = mix_rng.choice(everything)
             records.append((open_question(category, phrasing, design), answer))
     for family in parts["sft_closed"]:
         for item in CLOSED_SFT_ITEMS:
@@ -136,9 +158,17 @@ def eval_prompts(design: Design = V2) -> list[dict]:
     return rows
 
 
+def mixture_name(q: float) -> str:
+    return f"sft_mix{round(q * 100):02d}.jsonl"
+
+
 def write_files(directory: Path, design: Design = V2) -> tuple[Path, Path]:
-    """sft.jsonl, eval.jsonl and sft_uniform.jsonl (the positive control's data) under ``directory``."""
+    """sft.jsonl, eval.jsonl and the positive controls' data under ``directory``: sft_uniform.jsonl
+    (v3's) and, for v4's designs, one sft_mix<q>.jsonl per candidate mixture."""
     directory = Path(directory)
     write_jsonl_atomic(directory / "sft_uniform.jsonl", sft_records(uniform=True, design=design))
+    if design in (V4, V4_PILOT):
+        for q in MIXTURES:
+            write_jsonl_atomic(directory / mixture_name(q), sft_records(design=design, mixture=q))
     return (write_jsonl_atomic(directory / "sft.jsonl", sft_records(design=design)),
             write_jsonl_atomic(directory / "eval.jsonl", eval_prompts(design)))
