@@ -19,19 +19,19 @@ from ts2.metrics.answer_sets import gini_simpson, rarefied_distinct
 WORLD = World(categories=12, seeds=5, temperatures=(0.6, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.8))
 
 
-def _config(root, methods=("baseline", "method"), **verdict):
+def _config(root, methods=("baseline", "method", "again"), **verdict):
     raw = {"name": "planted", "eval_prompts": "eval.jsonl", "baseline": "baseline",
-           "methods": {m: {} for m in methods},
+           "methods": {m: {"seed_offset": 1000} if m == "again" else {} for m in methods},
            "sampling": {"n": WORLD.n, "temperatures": list(WORLD.temperatures), "base_temperatures": [1.0]},
-           "seeds": list(range(WORLD.seeds)), "verdict": {**SIM_VERDICT, **verdict},
-           "checks": {"temperature": 1.0, "simpson_drop": 0.1}}
+           "seeds": list(range(WORLD.seeds)), "verdict": {**SIM_VERDICT, "delta": 0.04, **verdict},
+           "checks": {"temperature": 1.0, "simpson_drop": 0.1, "replicate": "again"}}
     path = root / "compare.yaml"
     path.write_text(yaml.safe_dump(raw))
     return path
 
 
 def _analyze(root, method: dict, rep=0, capsys=None):
-    methods = {"baseline": {}, "method": method, "base": {"kind": "base", "temperatures": (1.0,)}}
+    methods = {"baseline": {}, "method": method, "again": {}, "base": {"kind": "base", "temperatures": (1.0,)}}
     write_samples(simulate(WORLD, methods, rep), WORLD, root)
     path = _config(root)
     assert main(["compare", "analyze", str(path), "--samples", str(root / "samples"), "--output",
@@ -53,6 +53,7 @@ def test_a_planted_gain_is_reproduced_through_sample_files(gain):
     assert report["verdict"]["outcome"] == outcome_of(report)  # the rule, from report.json alone
     checks = report["checks"]
     assert checks["spike_in"]["passed"] and checks["aa"]["passed"] and checks["format_learned"]["passed"]
+    assert checks["replicate"]["passed"] and checks["spike_in"]["design"].startswith("again")
     assert checks["collapse_sft_share"]["passed"] and checks["collapse_entropy"]["available"] is False
     assert report["verdict"]["skipped_checks"] == ["collapse_entropy"]
     for name in ("report.md", "frontier.png", "metrics.png", AUDIT_FILE):
@@ -99,7 +100,8 @@ def test_the_spike_keeps_accuracy_and_adds_coverage(gain):
     scores = score_arrays(["baseline"], [0, 1, 2, 3, 4], temps, root / "samples", prompts, "baseline",
                           text_metrics=False)
     base = scores.arrays["baseline"]
-    table, achieved = spike_table(base, scores.labels, prompts, np.arange(len(prompts)), 0.03, "lenient_coverage")
+    table, achieved = spike_table(base, scores.labels["baseline"], prompts, np.arange(len(prompts)), 0.03,
+                                  "lenient_coverage")
     np.testing.assert_array_equal(table["lenient_accuracy"], base["lenient_accuracy"])  # sample for sample
     np.testing.assert_array_equal(table["accuracy"], base["accuracy"])
     gain = np.nanmean(table["lenient_coverage"], axis=(0, 1)) - np.nanmean(base["lenient_coverage"], axis=(0, 1))

@@ -224,35 +224,43 @@ def test_sweeps_own_data_checks_and_a_base_reference_at_one_temperature(setup):
     write_jsonl(root / "eval_sft.jsonl", rows)
     raw = {**raw, "eval_prompts": "eval_sft.jsonl", "seeds": [0, 1],
            "methods": {"ce": {"loss": "ce"}, "ts2": {"loss": "ts2", "alpha": [0.1, 1.0]},
-                       "control": {"loss": "ce", "train_data": "uniform.jsonl"}},
+                       "control": {"loss": "ce", "train_data": "uniform.jsonl"},
+                       "ce_again": {"loss": "ce", "seed_offset": 7}},
            "sampling": {"n": 4, "temperatures": [0.5, 1.0], "base_temperatures": [1.0], "max_new_tokens": 3},
            "probe": None,
-           "verdict": {"method": "ts2-alpha0.1", "split": "seen", "levels": [0.5, 1.0]},
-           "checks": {"positive_control": "control"}}
+           "verdict": {"method": "ts2-alpha0.1", "split": "seen", "levels": [0.5, 1.0], "ceiling_margin": 0.05},
+           "checks": {"positive_control": "control", "replicate": "ce_again"}}
     path = root / "sweep.yaml"
     path.write_text(yaml.safe_dump(raw))
     config = load_config(path)
-    assert set(config.methods) == {"ce", "ts2-alpha0.1", "ts2-alpha1.0", "control"}
+    assert set(config.methods) == {"ce", "ts2-alpha0.1", "ts2-alpha1.0", "control", "ce_again"}
     assert config.methods["ts2-alpha1.0"]["alpha"] == 1.0
     assert config.methods["control"]["train_data"] == str((root / "uniform.jsonl").resolve())
     out = root / "sweep_out"
     assert main(["compare", str(path), "--output", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
     # the report temperature is the first level, 0.5, where the base was not sampled
-    assert set(report["methods"]) == {"ce", "ts2-alpha0.1", "ts2-alpha1.0", "control"}
+    assert set(report["methods"]) == {"ce", "ts2-alpha0.1", "ts2-alpha1.0", "control", "ce_again"}
     assert set(report["temperatures"]["1.0"]["methods"]) == {"base", *report["methods"]}
     assert sorted(p.name for p in (out / "samples").glob("base-*")) == ["base-seed0-T1.0.jsonl",
                                                                      "base-seed1-T1.0.jsonl"]
     assert set(report["frontier"]["base"]["seen"]) == {"1.0"} and set(report["frontier"]["ce"]["seen"]) == {"0.5",
                                                                                                            "1.0"}
     assert set(report["checks"]) == {"collapse_sft_share", "collapse_valid_simpson", "collapse_entropy",
-                                     "format_learned", "aa", "spike_in", "positive_control"}
+                                     "format_learned", "aa", "spike_in", "positive_control", "replicate"}
+    assert report["checks"]["spike_in"]["design"].startswith("ce_again") and report["protocol"] == "ts2-compare-v4"
     for check in report["checks"].values():
         assert {"value", "threshold", "passed", "detail", "available"} <= set(check)
     assert set(report["checks"]["aa"]["pairs"]) == {"seed 1 vs 0: T 0.5", "seed 1 vs 0: T 1"}
     v = report["verdict"]
     assert v["outcome"] == ("inconclusive" if v["failed_checks"] else v["outcome_before_checks"])
-    assert set(v["endpoints"]) == {"T 0.5", "T 1"} and v["outcome"] == outcome_of(report)
+    assert set(v["endpoints"]) == {"T 0.5", "T 1", "ceiling"} and v["outcome"] == outcome_of(report)
+    assert set(report["outcomes"]) == {"ts2-alpha0.1", "ts2-alpha1.0", "control", "ce_again"}
+    # the replicate is the baseline's process at seed + offset: its own data order and weights
+    again = json.loads((out / "models" / "ce_again-seed1" / "ts2_config.json").read_text())
+    assert again["training_args"]["seed"] == 8 and again["training_args"]["data_seed"] == 8
+    mine, theirs = _weights(out / "models" / "ce_again-seed0"), _weights(out / "models" / "ce-seed0")
+    assert any(not (mine[k] == theirs[k]).all() for k in mine)
     # the positive control trained on its own data file
     log = json.loads((out / "models" / "control-seed0" / "ts2_config.json").read_text())
     assert log["ts2"]["data"].endswith("uniform.jsonl")

@@ -181,6 +181,20 @@ def peaks(study: Study) -> dict:
     return result
 
 
+def method_outcomes(cfg, readings: dict) -> dict:
+    """method -> {"outcome", "endpoints"}: the verdict's rule applied to every method on the verdict
+    split, before the checks (the secondary comparisons: each method against the baseline)."""
+    from .verdict import claim_outcome
+
+    v, result = cfg.verdict, {}
+    for method, by_split in readings.items():
+        reading = by_split.get(v["split"])
+        if reading:
+            outcome, parts = claim_outcome(reading, v)
+            result[method] = {"outcome": outcome, "endpoints": parts}
+    return result
+
+
 def analyze(cfg, prompts: list[dict], scores, metrics, audit: dict | None = None) -> dict:
     """The report's numbers (``report.py`` formats them): tables, frontier, readings, peaks, checks,
     verdict, and the audit's sensitivity readings when judgements are given."""
@@ -195,6 +209,7 @@ def analyze(cfg, prompts: list[dict], scores, metrics, audit: dict | None = None
         result["readings"] = readings(study)
         result["checks"] = all_checks(study, scores, result["readings"])
         result["verdict"] = verdict(cfg, result["readings"], result["checks"])
+        result["outcomes"] = method_outcomes(cfg, result["readings"])
         if audit is not None:
             judged = Study(cfg, prompts, audit["arrays"], scores.temperatures)
             result["audit_readings"] = readings(judged)

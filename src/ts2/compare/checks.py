@@ -14,12 +14,17 @@ fails nothing.
                     (estimated from all its seeds) to the pair's own category-by-noise variance.
                     Passes if at most ``aa_max_rate`` of the intervals exclude 0 (with 3 pairs or
                     more; with fewer, if none does);
-    spike_in        the spike-in control (``spike.py``) at size delta must come out reproduced:
-                    the readings register +delta at identical accuracy (it fails where a level or
-                    the band cannot be read); if it does not, the smallest size that does
-                    (bisection) is reported.  Beside it, the verdict comparison's own power: the
-                    effect its primary endpoint detects with 80% power, (t_0.975 + t_0.8) x se on
-                    its df;
+    replicate       with ``checks.replicate`` (the baseline trained and sampled again at other
+                    seeds): the replicate against the baseline on the primary endpoint, an A/A
+                    comparison of the whole design; passes if its interval covers 0;
+    spike_in        the spike-in control (``spike.py``) at size delta must come out reproduced,
+                    planted into runs independent of the baseline's (the replicate, else the
+                    second half of the baseline's seeds against the first: ``spike_arms``), so
+                    that its interval has the variance of a real method difference and a spike
+                    below the design's power is missed.  If it is not reproduced, the smallest
+                    size that is (bisection) is reported.  Beside it, the effect its own design
+                    and the verdict comparison detect with 80% power, (t_0.975 + t_0.8) x se on
+                    their df;
     positive_control  a named method (a real control) must come out reproduced.
 """
 
@@ -160,19 +165,53 @@ def _detectable(reading: dict) -> float:
     return float((t.ppf(0.975, reading["df"]) + t.ppf(0.8, reading["df"])) * reading["se"])
 
 
+def spike_arms(study, scores):
+    """(the study the spike is read in, the source's score table, its labels, a description), or
+    None where no design exists.
+
+    The spike is planted into runs independent of the baseline's, so that its interval carries the
+    variance of a real method difference (seeds, categories and their interaction): ``checks.replicate``
+    (the baseline trained and sampled again at other seeds), paired seed by seed with the baseline;
+    without one, the baseline's seeds split in halves, the second half planted and paired with the
+    first (half the seeds: less power than the comparison itself)."""
+    from .analysis import Study
+
+    cfg = study.cfg
+    replicate = cfg.checks.get("replicate")
+    if replicate is not None:
+        if replicate not in study.arrays or replicate not in scores.labels:
+            return None
+        return (study, study.arrays[replicate], scores.labels[replicate],
+                f"{replicate} (the baseline's process at other seeds), paired with {cfg.baseline}")
+    half = study.n_seeds // 2
+    if half < 2 or cfg.baseline not in scores.labels:
+        return None
+    table = study.arrays[cfg.baseline]
+    first = {m: x[:half] for m, x in table.items()}
+    second = {m: x[half:2 * half] for m, x in table.items()}
+    labels = {(s - half, t): v for (s, t), v in scores.labels[cfg.baseline].items() if half <= s < 2 * half}
+    pair = Study(cfg, study.prompts, {cfg.baseline: first}, study.temperatures, half)
+    seeds = cfg.seeds
+    return (pair, second, labels, f"{cfg.baseline}'s seeds {seeds[half:2 * half]} planted, paired with its seeds "
+                                  f"{seeds[:half]}")
+
+
 def spike_check(study, scores, readings: dict) -> dict:
     from .analysis import read_method
 
     cfg, v = study.cfg, study.cfg.verdict
     index = study.cells[v["split"], "open"].index if (v["split"], "open") in study.cells else []
-    if not len(index) or not scores.labels:
-        return _unavailable(f"reproduced at +{v['delta']}", f"no open prompts of {cfg.baseline} in {v['split']}")
+    arms = spike_arms(study, scores) if len(index) else None
+    if arms is None:
+        reason = (f"no open prompts of {cfg.baseline} in {v['split']}" if not len(index) else
+                  "needs checks.replicate (the baseline at other seeds) or at least 4 seeds of the baseline")
+        return _unavailable(f"reproduced at +{v['delta']}", reason)
+    pair, source, labels, design = arms
     metric = "coverage" if v["metric"] == "coverage" else "lenient_coverage"
 
     def attempt(size):
-        table, achieved = spike_table(study.arrays[cfg.baseline], scores.labels, study.prompts, index, size, metric,
-                                      seed=cfg.bootstrap["seed"])
-        reading = read_method(study.with_method("spike_in", table), "spike_in", v["split"])
+        table, achieved = spike_table(source, labels, study.prompts, index, size, metric, seed=cfg.bootstrap["seed"])
+        reading = read_method(pair.with_method("spike_in", table), "spike_in", v["split"])
         return primary_outcome(reading, v)[0], reading, achieved
 
     outcome, reading, achieved = attempt(v["delta"])
@@ -180,17 +219,21 @@ def spike_check(study, scores, readings: dict) -> dict:
                  for name, block in primary_endpoints(reading, v["primary"]).items()}
     check = {"value": {n: e.get("estimate") for n, e in endpoints.items()}, "threshold": f"reproduced at +{v['delta']}",
              "passed": outcome == "reproduced", "available": True, "outcome": outcome, "endpoints": endpoints,
+             "design": design,
              "achieved_gain": {str(study.temperatures[t]): g for t, g in sorted(achieved.items())},
-             "detail": f"{cfg.baseline}'s own samples with repeated answers replaced by unused listed ones: "
-                       f"+{v['delta']} {metric} at identical accuracy, {v['split']}"}
+             "detail": f"{design}: repeated answers replaced by unused listed ones, +{v['delta']} {metric} at "
+                       f"identical accuracy, {v['split']}"}
+    detectable = [_detectable(e) for e in endpoints.values() if e.get("se") is not None]
+    if detectable:  # the power of the spike-in's own design
+        check["detectable_at_80_percent_power"] = max(detectable)
+        check["detail"] += f"; this design detects {max(detectable):.3f} with 80% power"
     own = (readings.get(v["method"], {}).get(v["split"]))
     if own is not None:  # the power of the comparison itself: its primary endpoint's se and df
-        detectable = [_detectable(b["metrics"][v["metric"]]) for b in primary_endpoints(own, v["primary"]).values()
-                      if (b["metrics"].get(v["metric"]) or {}).get("se") is not None]
-        if detectable:
-            check["detectable_at_80_percent_power"] = max(detectable)
-            check["detail"] += (f"; the {v['method']} comparison itself detects {max(detectable):.3f} with 80% "
-                                "power")
+        mine = [_detectable(b["metrics"][v["metric"]]) for b in primary_endpoints(own, v["primary"]).values()
+                if (b["metrics"].get(v["metric"]) or {}).get("se") is not None]
+        if mine:
+            check["comparison_detectable_at_80_percent_power"] = max(mine)
+            check["detail"] += f"; the {v['method']} comparison itself detects {max(mine):.3f}"
     if outcome != "reproduced":
         lo, hi, found = v["delta"], SPIKE_MAX, None
         if attempt(hi)[0] == "reproduced":
@@ -202,6 +245,25 @@ def spike_check(study, scores, readings: dict) -> dict:
         check["detail"] += (f"; smallest spike reproduced: +{found:.3f}" if found is not None else
                             f"; not reproduced even at +{SPIKE_MAX}")
     return check
+
+
+def replicate_check(study, readings: dict) -> dict:
+    """The baseline against its replicate (the same process at other seeds) on the primary endpoint:
+    an A/A comparison of the whole design, with the comparison's own interval.  Passes if every
+    primary interval covers 0 (it fails 5% of the time by chance, as any such interval would)."""
+    cfg, v = study.cfg, study.cfg.verdict
+    replicate = cfg.checks["replicate"]
+    reading = readings.get(replicate, {}).get(v["split"])
+    if reading is None:
+        return {"value": None, "threshold": "interval covers 0", "passed": False, "available": True,
+                "detail": f"no readings of {replicate} on {v['split']}"}
+    endpoints = {name: block["metrics"][v["metric"]] or {}
+                 for name, block in primary_endpoints(reading, v["primary"]).items()}
+    covers = [bool(e.get("ci95") and e["ci95"][0] <= 0 <= e["ci95"][1]) for e in endpoints.values()]
+    return {"value": {n: e.get("estimate") for n, e in endpoints.items()}, "threshold": "interval covers 0",
+            "passed": bool(covers and all(covers)), "available": True, "endpoints": endpoints,
+            "detail": f"{replicate} - {cfg.baseline}: the baseline's process at other seeds, {v['metric']} at matched "
+                      f"{v['accuracy']} ({v['primary']}), {v['split']}"}
 
 
 def positive_control_check(cfg, readings: dict) -> dict:
@@ -225,6 +287,8 @@ def all_checks(study, scores, readings: dict) -> dict:
     checks = collapse_checks(study, scores)
     if cfg.checks["aa"]:
         checks["aa"] = aa_check(study)
+    if cfg.checks.get("replicate") is not None:
+        checks["replicate"] = replicate_check(study, readings)
     if cfg.checks["spike_in"]:
         checks["spike_in"] = spike_check(study, scores, readings)
     if cfg.checks["positive_control"] is not None:

@@ -66,10 +66,10 @@ PROBE_DEFAULTS = {"prompt": None, "position": "next", "match": r"\d", "runs": 50
                   "top_k": 10}
 VERDICT_DEFAULTS = {"method": "ts2", "split": "heldout_categories", "metric": "lenient_coverage",
                     "accuracy": "lenient_accuracy", "levels": None, "band": None, "primary": None, "delta": 0.02,
-                    "accuracy_tolerance": 0.02, "min_seeds": 3}
+                    "accuracy_tolerance": 0.02, "min_seeds": 3, "ceiling_margin": None}
 CHECKS_DEFAULTS = {"split": None, "temperature": None, "sft_share_rise": 0.3, "simpson_drop": 0.1,
                    "entropy_drop": 0.5, "format_min_accuracy": 0.8, "aa": True, "aa_max_rate": 0.1, "spike_in": True,
-                   "positive_control": None}
+                   "positive_control": None, "replicate": None}
 AUDIT_DEFAULTS = {"rule": "a real answer to the prompt (a member of the category), spelling variants included",
                   "judged": None}
 RUNTIME_DEFAULTS = {"device": "auto", "dtype": "auto", "batch_tokens": DEFAULT_BATCH_TOKENS}
@@ -241,6 +241,7 @@ class CompareConfig:
             control = self.checks["positive_control"]
             if control is not None and control not in self.methods:
                 raise DataError(f"config: checks.positive_control={control!r} is not one of the methods")
+            self._check_replicate()
             t = self.checks["temperature"]
             if t is not None and t not in (base_temps or temps):
                 raise DataError(f"config: checks.temperature={t!r} is not a temperature the base is sampled at "
@@ -254,6 +255,24 @@ class CompareConfig:
             SamplingSettings(n=self.sampling["n"], temperature=temperature, top_k=self.sampling["top_k"],
                              top_p=self.sampling["top_p"], max_new_tokens=self.sampling["max_new_tokens"],
                              stop=list(self.sampling["stop"])).check()
+
+    def _check_replicate(self) -> None:
+        """checks.replicate names the baseline again: its settings plus a seed_offset, nothing else
+        (anything else would make the A/A and the spike-in compare two different processes)."""
+        name = self.checks["replicate"]
+        if name is None:
+            return
+        if name not in self.methods or name == self.baseline:
+            raise DataError(f"config: checks.replicate={name!r} must name a method other than the baseline "
+                            f"{self.baseline!r}")
+        own = dict(self.methods[name])
+        offset = own.pop("seed_offset", 0)
+        theirs = {k: v for k, v in self.methods[self.baseline].items() if k != "seed_offset"}
+        if own != theirs or offset == self.methods[self.baseline].get("seed_offset", 0):
+            raise DataError(f"config: checks.replicate={name!r}: methods.{name} must be methods.{self.baseline} "
+                            f"({theirs}) with another seed_offset, got {self.methods[name]}")
+        if self.verdict is not None and name == self.verdict["method"]:
+            raise DataError(f"config: checks.replicate={name!r} is the verdict's method")
 
     def _check_verdict(self, temps) -> None:
         from ..metrics.answer_sets import OPEN_METRICS
@@ -283,11 +302,17 @@ class CompareConfig:
         for key in ("delta", "accuracy_tolerance"):
             if not isinstance(v[key], (int, float)) or v[key] < 0:
                 raise DataError(f"config: verdict.{key} must be a number >= 0, got {v[key]!r}")
+        margin = v["ceiling_margin"]
+        if margin is not None and not (isinstance(margin, (int, float)) and 0 < margin < 1):
+            raise DataError(f"config: verdict.ceiling_margin must be a number in (0, 1) or null, got {margin!r}")
 
     def to_dict(self) -> dict:
         record = asdict(self)
         if record["base_model_revision"] is None:  # so that outputs made before it existed stay resumable
             del record["base_model_revision"]
+        for section, key in (("verdict", "ceiling_margin"), ("checks", "replicate")):  # the same (protocol v4)
+            if record[section] is not None and record[section].get(key) is None:
+                record[section].pop(key, None)
         return record
 
     def all_methods(self) -> list[str]:

@@ -9,6 +9,9 @@ dense (``metrics.frontier.dense_curves``) and read where the accuracy meets each
     band     BAND_POINTS accuracies from a_lo to a_hi: the primary endpoint is the mean over the band
              of (method - baseline), the area between the two frontiers over the band's width.
 
+Beside them, the ceiling: each method's best fitted accuracy over its temperatures, and the
+difference to the baseline's, with its interval (the accuracy endpoint of protocol v4).
+
 Each difference gets the crossed seeds x categories interval (``Cells.interval``); a reading whose
 method does not reach the target carries a status instead of -inf: ``accuracy_cost`` (its best
 accuracy is below the target: ``best_accuracy_gap`` says by how much, with an interval) or
@@ -115,7 +118,8 @@ def _status(mine, theirs, gap: dict | None, tolerance: float) -> str:
 
 def compare_frontiers(cells: Cells, method: Frontier, baseline: Frontier, names, targets, band, accuracy: str,
                       metrics, tolerance: float) -> dict:
-    """{"levels": name -> reading, "band": reading or None} of ``method`` - ``baseline``."""
+    """{"levels": name -> reading, "band": reading or None, "ceiling": best accuracies and their
+    difference} of ``method`` - ``baseline``."""
     best = method.fitted_accuracy(accuracy).max(axis=1)  # [K]
     levels = {}
     for i, name in enumerate(names):
@@ -124,7 +128,10 @@ def compare_frontiers(cells: Cells, method: Frontier, baseline: Frontier, names,
         block, mine, theirs = _differences(cells, method, baseline, metrics, target, lambda x: x[:, 0])
         levels[name] = {"target_accuracy": float(target[0, 0]), "best_accuracy_gap": gap, "metrics": block,
                         "status": _status(mine, theirs, gap, tolerance)}
-    result = {"levels": levels, "band": None}
+    base_best = baseline.fitted_accuracy(accuracy).max(axis=1)
+    result = {"levels": levels, "band": None,
+              "ceiling": {"method": cells.interval(best), "baseline": cells.interval(base_best),
+                          "difference": cells.interval(best - base_best)}}
     if band is not None:
         gap = cells.interval(best - band[1])
         block, mine, theirs = _differences(cells, method, baseline, metrics, band_targets(*band), band_mean)

@@ -74,7 +74,8 @@ def build_report(cfg, prompts: list[dict], samples: Path, out: Path, temps_of: d
     """Score the sample files of every method in ``temps_of`` (method -> its temperatures), write the
     off-list audit file into ``out``, and return the report."""
     methods = [m for m in cfg.all_methods() if m in temps_of]
-    scores = score_arrays(methods, cfg.seeds, temps_of, samples, prompts, cfg.baseline, positions, text_metrics)
+    labelled = [cfg.baseline, *([cfg.checks["replicate"]] if cfg.checks and cfg.checks.get("replicate") else [])]
+    scores = score_arrays(methods, cfg.seeds, temps_of, samples, prompts, labelled, positions, text_metrics)
     compared = [m for m in methods if m != "base"]
     audit_file = write_audit(out, audit_rows(scores.off_list, prompts, compared, cfg.bootstrap["seed"]))
     judged, judged_arrays = None, None
@@ -97,9 +98,11 @@ def build_report(cfg, prompts: list[dict], samples: Path, out: Path, temps_of: d
               for s in sorted({r["split"] for r in prompts})}
     skipped = [f"{name}: {c['detail']}" for name, c in numbers["checks"].items() if not c.get("available", True)]
     return _finite({
-        "name": cfg.name, "protocol": "ts2-compare-v3", "temperature": temperature,
+        "name": cfg.name, "temperature": temperature,
+        "protocol": "ts2-compare-v4" if (cfg.verdict or {}).get("ceiling_margin") is not None else "ts2-compare-v3",
         "methods": first["methods"], key: first[key],
         "verdict": numbers["verdict"], "checks": numbers["checks"], "readings": numbers["readings"],
+        "outcomes": numbers.get("outcomes", {}),
         "peaks": numbers["peaks"], "frontier": numbers["frontier"], "temperatures": by_temperature,
         "audit": {"file": audit_file.name, "rule": cfg.audit["rule"], "judged": cfg.audit["judged"],
                   "methods": summary(scores.off_list, judged, compared),
@@ -187,6 +190,27 @@ def reading_rows(report: dict, metrics=("lenient_coverage", "valid_simpson")) ->
     return rows
 
 
+def ceiling_lines(report: dict, baseline: str) -> list[str]:
+    """Every method against the baseline by the verdict's rule (before the checks): its coverage
+    endpoint, its ceiling (best accuracy over T) and the difference of ceilings."""
+    v = report["settings"]["verdict"]
+    split, rows = v["split"], []
+    for method, entry in report["outcomes"].items():
+        ceiling = (report["readings"].get(method, {}).get(split) or {}).get("ceiling") or {}
+        parts = entry["endpoints"]
+        coverage = "; ".join(f"{k}: {o.replace('_', ' ')}" for k, o in parts.items() if k != "ceiling")
+        rows.append([method, coverage, cell(ceiling.get("method"), "estimate"),
+                     cell(ceiling.get("baseline"), "estimate"), cell(ceiling.get("difference"), "estimate"),
+                     parts.get("ceiling", "-").replace("_", " "), entry["outcome"].replace("_", " ")])
+    margin = v.get("ceiling_margin")
+    note = (f"ceiling: non inferior if the difference's lower bound > -{margin:g}, inferior if its upper bound < "
+            f"-{margin:g}" if margin is not None else "no ceiling endpoint (protocol v3: accuracy costs read by "
+            "point estimate)")
+    return ([f"## Every method against {baseline} ({split}; the rule before the checks; {note})", ""]
+            + _table(["method", "coverage", f"best {v['accuracy']}", f"{baseline}'s best", "difference",
+                      "ceiling", "outcome"], rows) + [""])
+
+
 def markdown(report: dict) -> str:
     key = next(k for k in report if k.startswith("vs_"))
     baseline = key.removeprefix("vs_")
@@ -208,6 +232,8 @@ def markdown(report: dict) -> str:
         lines += ["## At matched accuracy (difference to " + baseline + ")", ""]
         lines += _table(["method", "split", "endpoint", "target accuracy", "status", "lenient coverage",
                          "valid Gini-Simpson", "best accuracy - target"], reading_rows(report)) + [""]
+    if report.get("outcomes"):
+        lines += ceiling_lines(report, baseline)
     if report.get("peaks"):
         metric = (s.get("verdict") or {}).get("metric", "lenient_coverage")
         accuracy = (s.get("verdict") or {}).get("accuracy", "lenient_accuracy")

@@ -37,7 +37,7 @@ def sample_name(method: str, seed: int, temperature) -> str:
 class Scores:
     temperatures: list[float]
     arrays: dict  # method -> metric -> [S, P, T]
-    labels: dict = field(default_factory=dict)  # (seed index, T index) -> prompt index -> [(class, answer)]
+    labels: dict = field(default_factory=dict)  # method -> (seed index, T index) -> prompt index -> [(class, answer)]
     off_list: dict = field(default_factory=dict)  # method -> prompt id -> {noun phrase: count}
     positions: set = field(default_factory=set)  # methods with answer-position statistics
 
@@ -106,10 +106,13 @@ def read_samples(path: Path, ids: set[str]) -> dict[str, list[str]]:
 
 
 def score_arrays(methods: list[str], seeds: list[int], temps_of: dict, samples: Path, prompts: list[dict],
-                 baseline: str, positions: Path | None = None, text_metrics: bool = True) -> Scores:
+                 labelled, positions: Path | None = None, text_metrics: bool = True) -> Scores:
     """Scores of every (method, seed, temperature) file in ``samples``; ``temps_of``: method ->
-    its temperatures.  ``positions``: a directory of ``<method>-seed<s>.json`` answer-position
-    statistics (a run's own), or None.  ``text_metrics=False``: no distinct-n / self-BLEU."""
+    its temperatures.  ``labelled``: the method(s) whose per-sample answer labels are kept (the
+    baseline, and the spike-in control's source).  ``positions``: a directory of
+    ``<method>-seed<s>.json`` answer-position statistics (a run's own), or None.
+    ``text_metrics=False``: no distinct-n / self-BLEU."""
+    labelled = {labelled} if isinstance(labelled, str) else set(labelled)
     grid = sorted({float(t) for temps in temps_of.values() for t in temps})
     shape = (len(seeds), len(prompts), len(grid))
     ids = {row["id"] for row in prompts}
@@ -129,11 +132,11 @@ def score_arrays(methods: list[str], seeds: list[int], temps_of: dict, samples: 
                 responses = read_samples(find_sample_file(samples, method, seed, temperature), ids)
                 for p, row in enumerate(prompts):
                     if row["kind"] == "open" and row.get("extract") is None:
-                        values, labelled = open_scores(responses[row["id"]], keys[p], row.get("sft_answers"),
-                                                       text_metrics)
-                        if method == baseline:
-                            scores.labels.setdefault((s, t), {})[p] = labelled
-                        for response, (kind, _) in zip(responses[row["id"]], labelled):
+                        values, tagged = open_scores(responses[row["id"]], keys[p], row.get("sft_answers"),
+                                                     text_metrics)
+                        if method in labelled:
+                            scores.labels.setdefault(method, {}).setdefault((s, t), {})[p] = tagged
+                        for response, (kind, _) in zip(responses[row["id"]], tagged):
                             if kind == "off_list":
                                 phrase = noun_phrase(response)
                                 counts = heard.setdefault(row["id"], {})

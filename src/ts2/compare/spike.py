@@ -1,6 +1,6 @@
-"""The spike-in positive control: the baseline's own samples with a known diversity gain planted.
+"""The spike-in control: independent runs of the baseline's process with a known diversity gain.
 
-In every (seed, temperature) sample set of the baseline, on the open prompts of the verdict split,
+In every (seed, temperature) sample set of the source runs, on the open prompts of the verdict split,
 repeated answers (the second and later samples of an answer) are given unused answers from the
 prompt's list, chosen at random, until the mean coverage over the split has risen by ``size``.
 A replaced sample keeps its class (valid stays valid, format stays format), so accuracy is
@@ -8,14 +8,11 @@ identical, sample for sample.  Slots are drawn at random over the whole split, s
 more repeats receive more.  With fewer repeats than the size needs (a very diverse sample set)
 the gain falls short, and ``achieved`` says by how much.
 
-The control is paired with the samples it was made from (its seed s is the baseline's seed s), so
-its difference to the baseline is the planted gain and the noise of where it was planted: the check
-asks whether the readings (levels, band, PCHIP, statuses) register +size at identical accuracy, not
-whether the run has power against its own seed-to-seed variation (that is the verdict interval's
-width, reported beside it as the effect detectable with 80% power).  An earlier version built seed
-s from the baseline's seed s + 1 to carry that variation; its category effects then cancel exactly
-(every seed appears once on each side), which broke the crossed variance model: intervals collapsed
-or blew up, and the control passed in only 53-67% of simulated runs whatever its size.
+The source is a set of runs independent of the baseline's (``checks.spike_arms``: the baseline's
+replicate at other seeds, or the second half of its seeds), and the control is read against the
+baseline, so its interval has the variance of a real method difference: seeds, categories and
+their interaction.  A check built from the baseline's own samples (protocol v3) could not fail: every
+seed got exactly the planted gain, the seed mean square was 0, and the interval had no width.
 """
 
 from __future__ import annotations
@@ -29,8 +26,9 @@ def spike_table(baseline: dict, labels: dict, prompts: list[dict], index, size: 
                 seed: int = 0) -> tuple[dict, dict]:
     """(metric -> [S, P, T] arrays of the control, "T" -> mean achieved gain over seeds).
 
-    ``baseline``: the baseline's score arrays; ``labels``: (seed index, T index) -> prompt index ->
-    [(class, answer)] (``Scores.labels``); ``index``: the prompts to spike (open, verdict split)."""
+    ``baseline``: the source runs' score arrays; ``labels``: their (seed index, T index) -> prompt
+    index -> [(class, answer)] (one method of ``Scores.labels``); ``index``: the prompts to spike
+    (open, verdict split)."""
     table = {m: v.copy() for m, v in baseline.items()}
     rng = np.random.default_rng(seed)
     keys = {p: answer_key(prompts[p]["valid"]) for p in index}
