@@ -225,7 +225,8 @@ def test_sweeps_own_data_checks_and_a_base_reference_at_one_temperature(setup):
     raw = {**raw, "eval_prompts": "eval_sft.jsonl", "seeds": [0, 1],
            "methods": {"ce": {"loss": "ce"}, "ts2": {"loss": "ts2", "alpha": [0.1, 1.0]},
                        "control": {"loss": "ce", "train_data": "uniform.jsonl"},
-                       "ce_again": {"loss": "ce", "seed_offset": 7}},
+                       "ce_again": {"loss": "ce", "seed_offset": 7},
+                       "ce_resample": {"resample_of": "ce", "seed_offset": 5}},
            "sampling": {"n": 4, "temperatures": [0.5, 1.0], "base_temperatures": [1.0], "max_new_tokens": 3},
            "probe": None,
            "verdict": {"method": "ts2-alpha0.1", "split": "seen", "levels": [0.5, 1.0], "ceiling_margin": 0.05},
@@ -233,14 +234,14 @@ def test_sweeps_own_data_checks_and_a_base_reference_at_one_temperature(setup):
     path = root / "sweep.yaml"
     path.write_text(yaml.safe_dump(raw))
     config = load_config(path)
-    assert set(config.methods) == {"ce", "ts2-alpha0.1", "ts2-alpha1.0", "control", "ce_again"}
+    assert set(config.methods) == {"ce", "ts2-alpha0.1", "ts2-alpha1.0", "control", "ce_again", "ce_resample"}
     assert config.methods["ts2-alpha1.0"]["alpha"] == 1.0
     assert config.methods["control"]["train_data"] == str((root / "uniform.jsonl").resolve())
     out = root / "sweep_out"
     assert main(["compare", str(path), "--output", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
     # the report temperature is the first level, 0.5, where the base was not sampled
-    assert set(report["methods"]) == {"ce", "ts2-alpha0.1", "ts2-alpha1.0", "control", "ce_again"}
+    assert set(report["methods"]) == {"ce", "ts2-alpha0.1", "ts2-alpha1.0", "control", "ce_again", "ce_resample"}
     assert set(report["temperatures"]["1.0"]["methods"]) == {"base", *report["methods"]}
     assert sorted(p.name for p in (out / "samples").glob("base-*")) == ["base-seed0-T1.0.jsonl",
                                                                      "base-seed1-T1.0.jsonl"]
@@ -255,7 +256,13 @@ def test_sweeps_own_data_checks_and_a_base_reference_at_one_temperature(setup):
     v = report["verdict"]
     assert v["outcome"] == ("inconclusive" if v["failed_checks"] else v["outcome_before_checks"])
     assert set(v["endpoints"]) == {"T 0.5", "T 1", "ceiling"} and v["outcome"] == outcome_of(report)
-    assert set(report["outcomes"]) == {"ts2-alpha0.1", "ts2-alpha1.0", "control", "ce_again"}
+    assert set(report["outcomes"]) == {"ts2-alpha0.1", "ts2-alpha1.0", "control", "ce_again", "ce_resample"}
+    # a resample samples ce's models again with other sampling seeds, and trains nothing
+    assert not (out / "models" / "ce_resample-seed0").exists()
+    assert (out / "samples" / "ce_resample-seed0-T1.0.jsonl").read_text() != (
+        out / "samples" / "ce-seed0-T1.0.jsonl").read_text()
+    assert (out / "positions" / "ce_resample-seed0.json").read_text() == (
+        out / "positions" / "ce-seed0.json").read_text()
     # the replicate is the baseline's process at seed + offset: its own data order and weights
     again = json.loads((out / "models" / "ce_again-seed1" / "ts2_config.json").read_text())
     assert again["training_args"]["seed"] == 8 and again["training_args"]["data_seed"] == 8

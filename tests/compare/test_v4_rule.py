@@ -76,10 +76,18 @@ def test_a_replicate_is_the_baseline_with_another_seed_offset(tmp_path):
     ({"checks__replicate": "nope"}, "other than the baseline"),
     ({"methods__ce_again": {"loss": "ce", "seed_offset": "100"}}, "seed_offset must be an integer"),
     ({"verdict__ceiling_margin": -0.1}, "ceiling_margin must be a number in (0, 1)"),
+    ({"methods__ce_again": {"resample_of": "ce"}}, "a non-zero seed_offset only"),
+    ({"methods__ce_again": {"resample_of": "ce", "seed_offset": 3, "loss": "ce"}}, "a non-zero seed_offset only"),
+    ({"methods__ce_again": {"resample_of": "ce_again", "seed_offset": 3}}, "must name another trained method"),
 ])
 def test_bad_replicates_and_margins_are_named(tmp_path, changes, message):
     with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")):
         CompareConfig.from_dict(_raw(tmp_path, **changes), tmp_path, analysis=True)
+
+
+def test_a_resample_of_the_baseline_is_a_replicate(tmp_path):
+    raw = _raw(tmp_path, methods__ce_again={"resample_of": "ce", "seed_offset": 1000})
+    assert CompareConfig.from_dict(raw, tmp_path, analysis=True).methods["ce_again"]["resample_of"] == "ce"
 
 
 def test_configs_without_v4_keys_record_what_they_recorded(tmp_path):

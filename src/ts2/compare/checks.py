@@ -196,9 +196,21 @@ def spike_arms(study, scores):
                                   f"{seeds[:half]}")
 
 
-def spike_check(study, scores, readings: dict) -> dict:
+def spike_reading(study, arms, size: float) -> tuple[str, dict, dict]:
+    """(outcome of the primary endpoint, the reading, T index -> achieved gain) of a spike of
+    ``size`` planted into the source of ``arms`` (``spike_arms``) and read against the baseline."""
     from .analysis import read_method
 
+    cfg, v = study.cfg, study.cfg.verdict
+    pair, source, labels, _ = arms
+    index = study.cells[v["split"], "open"].index
+    metric = "coverage" if v["metric"] == "coverage" else "lenient_coverage"
+    table, achieved = spike_table(source, labels, study.prompts, index, size, metric, seed=cfg.bootstrap["seed"])
+    reading = read_method(pair.with_method("spike_in", table), "spike_in", v["split"])
+    return primary_outcome(reading, v)[0], reading, achieved
+
+
+def spike_check(study, scores, readings: dict) -> dict:
     cfg, v = study.cfg, study.cfg.verdict
     index = study.cells[v["split"], "open"].index if (v["split"], "open") in study.cells else []
     arms = spike_arms(study, scores) if len(index) else None
@@ -206,13 +218,11 @@ def spike_check(study, scores, readings: dict) -> dict:
         reason = (f"no open prompts of {cfg.baseline} in {v['split']}" if not len(index) else
                   "needs checks.replicate (the baseline at other seeds) or at least 4 seeds of the baseline")
         return _unavailable(f"reproduced at +{v['delta']}", reason)
-    pair, source, labels, design = arms
+    design = arms[3]
     metric = "coverage" if v["metric"] == "coverage" else "lenient_coverage"
 
     def attempt(size):
-        table, achieved = spike_table(source, labels, study.prompts, index, size, metric, seed=cfg.bootstrap["seed"])
-        reading = read_method(pair.with_method("spike_in", table), "spike_in", v["split"])
-        return primary_outcome(reading, v)[0], reading, achieved
+        return spike_reading(study, arms, size)
 
     outcome, reading, achieved = attempt(v["delta"])
     endpoints = {name: block["metrics"][v["metric"]] or {}

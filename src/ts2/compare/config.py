@@ -38,7 +38,9 @@
 The base model is always evaluated too, as method "base".  Unknown keys are an error.
 A method may set ``train_data`` (its own SFT file, e.g. a positive control) and ``seed_offset``
 (its run of seed s trains and samples with seed s + offset: the baseline again as an independent
-replicate, ``ce_again: {loss: ce, seed_offset: 1000}``, files still named by s), and a list as the
+replicate, ``ce_again: {loss: ce, seed_offset: 1000}``, files still named by s), or be another
+method's models sampled again, ``ce_resample: {resample_of: ce, seed_offset: 1000}`` (no training:
+sampling seed s + offset), and a list as the
 value of a setting is a sweep: ``ts2: {loss: ts2, alpha: [0.1, 1.0]}`` becomes the methods
 ``ts2-alpha0.1`` and ``ts2-alpha1.0`` (several lists: every combination).
 ``verdict.levels`` are accuracies (``{accuracy: [...]}``), or temperatures of the grid at which the
@@ -76,7 +78,7 @@ RUNTIME_DEFAULTS = {"device": "auto", "dtype": "auto", "batch_tokens": DEFAULT_B
 # Recorded only when given, so that outputs made before they existed stay resumable and reusable.
 ENGINE_DEFAULTS = {"engine": "native", "tensor_parallel_size": 1, "data_parallel_size": 1}
 RESERVED_TRAIN_SETTINGS = ("model", "revision", "data", "output", "output_dir", "seed", "data_seed")
-METHOD_ONLY_SETTINGS = ("train_data", "seed_offset")  # read by ts2 compare, not passed to ts2 train as such
+METHOD_ONLY_SETTINGS = ("train_data", "seed_offset", "resample_of")  # read by ts2 compare, not by ts2 train
 
 
 def _merge(name: str, defaults: dict, given) -> dict:
@@ -229,6 +231,14 @@ class CompareConfig:
             offset = settings.get("seed_offset", 0)
             if not isinstance(offset, int) or isinstance(offset, bool):
                 raise DataError(f"config: methods.{name}.seed_offset must be an integer, got {offset!r}")
+            source = settings.get("resample_of")
+            if source is not None:
+                if source == name or source not in self.methods or "resample_of" in self.methods[source]:
+                    raise DataError(f"config: methods.{name}.resample_of={source!r} must name another trained method "
+                                    f"of {[m for m in self.methods if 'resample_of' not in self.methods[m]]}")
+                if set(settings) != {"resample_of", "seed_offset"} or offset == 0:
+                    raise DataError(f"config: methods.{name}: a resample takes resample_of and a non-zero "
+                                    f"seed_offset only (it trains nothing), got {settings}")
         for name, settings in ({} if analysis else self.methods).items():
             data = settings.get("train_data")
             if data is not None and not Path(data).is_file():
@@ -257,8 +267,9 @@ class CompareConfig:
                              stop=list(self.sampling["stop"])).check()
 
     def _check_replicate(self) -> None:
-        """checks.replicate names the baseline again: its settings plus a seed_offset, nothing else
-        (anything else would make the A/A and the spike-in compare two different processes)."""
+        """checks.replicate names the baseline again: its settings with another seed_offset (trained
+        again), or a resample of its models; nothing else (anything else would make the A/A and the
+        spike-in compare two different processes)."""
         name = self.checks["replicate"]
         if name is None:
             return
@@ -267,6 +278,8 @@ class CompareConfig:
                             f"{self.baseline!r}")
         own = dict(self.methods[name])
         offset = own.pop("seed_offset", 0)
+        if own.get("resample_of") == self.baseline:  # the baseline's models sampled again
+            return
         theirs = {k: v for k, v in self.methods[self.baseline].items() if k != "seed_offset"}
         if own != theirs or offset == self.methods[self.baseline].get("seed_offset", 0):
             raise DataError(f"config: checks.replicate={name!r}: methods.{name} must be methods.{self.baseline} "

@@ -188,6 +188,11 @@ class Compare:
         gc.collect()
         return target
 
+    def model_dir(self, method: str, seed: int) -> Path:
+        """Where the method's run of ``seed`` has its model (a resample: its source's)."""
+        source = self.config.methods[method].get("resample_of", method)
+        return self.out / "models" / self.run_name(source, seed)
+
     def _seed_offset(self, method: str) -> int:
         """``methods.<m>.seed_offset``: run s of the method uses seed s + offset (0 for the base)."""
         return 0 if method == "base" else self.config.methods[method].get("seed_offset", 0)
@@ -378,9 +383,9 @@ class Compare:
 
     def _sample_every_seed(self, method: str, temperature) -> None:
         for seed in self.config.seeds:  # evaluate() samples the temperatures a run still lacks
-            model = self.out / "models" / self.run_name(method, seed)
+            model = self.model_dir(method, seed)
             if not model.is_dir():  # reused as sample files only: trained again (the same seed and data order)
-                self.train(method, seed, self.base_model())
+                self.train(self.config.methods[method].get("resample_of", method), seed, self.base_model())
             self.evaluate(method, seed, str(model))
 
     def _samples_complete(self, path: Path) -> bool:
@@ -407,8 +412,8 @@ class Compare:
         plan = [("import", "base", None)] if cfg.base_model.startswith("gguf:") else []
         for seed in cfg.seeds:
             for method in cfg.all_methods():
-                if method != "base":
-                    plan.append(("train", method, seed))
+                if method != "base":  # a resample trains its source (a no-op once the source is trained)
+                    plan.append(("train", cfg.methods[method].get("resample_of", method), seed))
                 plan.append(("evaluate", method, seed))
         base = None
         for i, (kind, method, seed) in enumerate(plan):
@@ -421,7 +426,9 @@ class Compare:
             if kind == "train" and not self.evaluated(method, seed):  # a run reused without its model
                 self.train(method, seed, base)
             elif kind == "evaluate":
-                model_dir = base if method == "base" else str(self.out / "models" / self.run_name(method, seed))
+                model_dir = base if method == "base" else str(self.model_dir(method, seed))
+                if method != "base" and not self.evaluated(method, seed) and not Path(model_dir).is_dir():
+                    self.train(cfg.methods[method].get("resample_of", method), seed, base)  # its source was reused
                 self.evaluate(method, seed, model_dir)
             self.stages_done += 1
         self.bracket_means()
