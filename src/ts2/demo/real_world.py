@@ -18,9 +18,10 @@ what evaluation asks.  Two designs exist:
   * No closed questions: they never enter the verdict, and sampling them would cost a fifth of
     the demo's time.
 ``V4`` (protocol v4, issue 38): v3's categories, split and SFT data, so v3's dose carries over
-  * The confirmatory prompts are fresh: the 24 SFT categories in phrasings no earlier run sampled
-    for them (3, 4 and the new 8-11), six per category.  No held-out categories: they never
-    enter the verdict, and the budget goes to the verdict's prompts.
+  * The confirmatory prompts (``ts2 demo --full``) are fresh: the 24 SFT categories in the new
+    phrasings 8-10, which no earlier run sampled.  ``V4_DEMO`` (``make demo``) asks them in
+    phrasings 3 and 4, never sampled for them either, so the demo samples nothing of --full's.
+    No held-out categories: they never enter the verdict, and the budget goes to its prompts.
   * ``V4_PILOT``: the pilots of CE and the positive control ask v3's prompts of the SFT
     categories (phrasings 5-7), so the confirmatory prompts stay unsampled until the run.
   * The positive control is CE on a mixture (``sft_records(mixture=q)``): each SFT answer is
@@ -70,10 +71,12 @@ V2 = Design(answer_lists.OPEN_CATEGORIES, split_seed=0, sft_categories=8, sft_ph
 V3 = Design(answer_lists_v3.OPEN_CATEGORIES, split_seed=3, sft_categories=24, sft_phrasings=(0, 1, 2),
             unseen_phrasings=(5, 6, 7), heldout_phrasings=(0, 5, 7), closed=False)
 V4 = Design(answer_lists_v3.OPEN_CATEGORIES, split_seed=3, sft_categories=24, sft_phrasings=(0, 1, 2),
-            unseen_phrasings=(3, 4, 8, 9, 10, 11), heldout_phrasings=(), closed=False)
+            unseen_phrasings=(8, 9, 10), heldout_phrasings=(), closed=False)
+V4_DEMO = Design(answer_lists_v3.OPEN_CATEGORIES, split_seed=3, sft_categories=24, sft_phrasings=(0, 1, 2),
+                 unseen_phrasings=(3, 4), heldout_phrasings=(), closed=False)
 V4_PILOT = Design(answer_lists_v3.OPEN_CATEGORIES, split_seed=3, sft_categories=24, sft_phrasings=(0, 1, 2),
                   unseen_phrasings=(5, 6, 7), heldout_phrasings=(), closed=False)
-DESIGNS = {"v2": V2, "v3": V3, "v4": V4, "v4-pilot": V4_PILOT}
+DESIGNS = {"v2": V2, "v3": V3, "v4": V4, "v4-demo": V4_DEMO, "v4-pilot": V4_PILOT}
 MIXTURES = (0.25, 0.5)  # the positive control's candidates, piloted beside CE
 
 
@@ -167,7 +170,7 @@ def write_files(directory: Path, design: Design = V2) -> tuple[Path, Path]:
     (v3's) and, for v4's designs, one sft_mix<q>.jsonl per candidate mixture."""
     directory = Path(directory)
     write_jsonl_atomic(directory / "sft_uniform.jsonl", sft_records(uniform=True, design=design))
-    if design in (V4, V4_PILOT):
+    if design in (V4, V4_DEMO, V4_PILOT):
         for q in MIXTURES:
             write_jsonl_atomic(directory / mixture_name(q), sft_records(design=design, mixture=q))
     return (write_jsonl_atomic(directory / "sft.jsonl", sft_records(design=design)),

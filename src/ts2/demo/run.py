@@ -67,18 +67,21 @@ class ToyBudget:
                    n=8, eval_prompts_per_family=3, hidden=64, layers=2)
 
 
-REAL_CONFIGS = {("v3", False): "smollm2.yaml", ("v3", True): "smollm2_full.yaml",
+REAL_CONFIGS = {("v4", False): "smollm2_v4.yaml", ("v4", True): "smollm2_v4_full.yaml",
+                ("v3", False): "smollm2.yaml", ("v3", True): "smollm2_full.yaml",
                 ("v2", False): "smollm2_v2.yaml", ("v2", True): "smollm2_v2_full.yaml"}
+REAL_DESIGNS = {("v4", False): "v4-demo", ("v4", True): "v4"}  # else the protocol's own design
 
 
-def real_config(root: Path, full: bool = False, protocol: str = "v3") -> CompareConfig:
+def real_config(root: Path, full: bool = False, protocol: str = "v4") -> CompareConfig:
     """The shipped SmolLM2 configuration of ``protocol`` (``smollm2.yaml`` or ``smollm2_full.yaml``
     for v3), copied to ``root/compare.yaml`` as it is (comments included) with its data files."""
     import yaml
 
-    if protocol not in real_world.DESIGNS:
-        raise ValueError(f"protocol must be one of {', '.join(real_world.DESIGNS)}, got protocol={protocol!r}")
-    real_world.write_files(root / "data", real_world.DESIGNS[protocol])
+    if (protocol, full) not in REAL_CONFIGS:
+        raise ValueError(f"protocol must be one of {', '.join(sorted({p for p, _ in REAL_CONFIGS}))}, got "
+                         f"protocol={protocol!r}")
+    real_world.write_files(root / "data", real_world.DESIGNS[REAL_DESIGNS.get((protocol, full), protocol)])
     text = (CONFIG_DIR / REAL_CONFIGS[protocol, full]).read_text()
     (root / "compare.yaml").write_text(text)
     return CompareConfig.from_dict(yaml.safe_load(text), root)
@@ -157,7 +160,7 @@ def toy_config(root: Path, quick: bool, log) -> CompareConfig:
 
 
 def run_demo(output: str, world_name: str = "real", quick: bool = False, full: bool = False, log=print,
-             progress=None, protocol: str = "v3", reuse: str | None = None) -> dict:
+             progress=None, protocol: str = "v4", reuse: str | None = None) -> dict:
     """Run (or resume) a demo into ``output``; returns its report (also in output/report.*)."""
     import transformers as tf
 
