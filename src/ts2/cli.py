@@ -483,8 +483,8 @@ def _demo(argv: list[str]) -> int:
                    help="real: SmolLM2-135M-Instruct on open questions (default); toy: the miniature world")
     p.add_argument("--full", action="store_true", help="real world: five seeds, sparsemax, GEM, DFT, NEFTune, ts2 at "
                    "alpha 0.1 and 1.0 and the positive control (up to two hours on 2 CPU cores)")
-    p.add_argument("--protocol", choices=["v3", "v2"], default="v3",
-                   help="real world: the pre-registered protocol to run (v2: as it ran, see docs/v2/README.md)")
+    p.add_argument("--protocol", choices=["v4", "v3", "v2"], default="v4",
+                   help="real world: the pre-registered protocol to run (v3, v2: as they ran, see docs/)")
     p.add_argument("--quick", action="store_true", help="the toy world at small budgets, one seed (CI; ~1 min)")
     p.add_argument("--reuse", metavar="DIR", help="with --full: make demo's output directory, whose ce, ts2 and base "
                    "runs at seeds 0-2 are the full run's too")

