@@ -1,5 +1,7 @@
 """The real-model demo's tasks: splits fixed and disjoint, SFT narrow, lists usable by the verifier."""
 
+import pytest
+
 from ts2.demo import answer_lists, real_world
 from ts2.metrics.answer_sets import is_valid
 
@@ -114,6 +116,28 @@ def test_v3_design_has_24_sft_and_8_heldout_categories_with_three_prompts_each()
     assert prompts == sft_questions
     taught = {r["messages"][1]["content"] for r in records}
     assert taught <= {a for c in parts["sft_open"] for a in real_world.sft_answers(c, v3)}
+
+
+def test_v4_designs_share_v3_sft_data_and_the_mixture_keeps_prompts_and_order():
+    v3, v4, demo, pilot = real_world.V3, real_world.V4, real_world.V4_DEMO, real_world.V4_PILOT
+    narrow = real_world.sft_records(design=v3)
+    assert all(real_world.sft_records(design=d) == narrow for d in (v4, demo, pilot))  # v3's dose carries over
+    for q in real_world.MIXTURES:
+        mixed = real_world.sft_records(design=v4, mixture=q)
+        assert [r["messages"][0] for r in mixed] == [r["messages"][0] for r in narrow]
+        changed = sum(a != b for a, b in zip(mixed, narrow))
+        assert 0.5 * q * len(narrow) < changed < 1.5 * q * len(narrow) + 4
+        for record in mixed:
+            question, answer = (m["content"] for m in record["messages"])
+            category = next(c for c in real_world.splits(v4)["sft_open"]
+                            if question in {real_world.open_question(c, p, v4) for p in v4.sft_phrasings})
+            assert is_valid(answer, v4.categories[category][1])
+    with pytest.raises(ValueError, match="mixture"):
+        real_world.sft_records(design=v4, mixture=1.0)
+    v3, v4, demo, pilot = ({r["prompt"] for r in real_world.eval_prompts(d)} for d in (v3, v4, demo, pilot))
+    assert len(v4) == 72 and len(demo) == 48 and len(pilot) == 72
+    assert not v4 & demo and not (v4 | demo) & v3
+    assert pilot <= v3  # the pilots asked v3's prompts, so v4's stayed unsampled
 
 
 def test_v3_lists_group_spellings_and_accept_their_forms():
