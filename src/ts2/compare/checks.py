@@ -165,6 +165,13 @@ def _detectable(reading: dict) -> float:
     return float((t.ppf(0.975, reading["df"]) + t.ppf(0.8, reading["df"])) * reading["se"])
 
 
+def _replicate_kind(cfg) -> str:
+    settings = cfg.methods.get(cfg.checks["replicate"], {})
+    if settings.get("resample_of"):
+        return f"{settings['resample_of']}'s models sampled again: sampling noise, not training noise"
+    return "the baseline trained and sampled again at other seeds"
+
+
 def spike_arms(study, scores):
     """(the study the spike is read in, the source's score table, its labels, a description), or
     None where no design exists.
@@ -182,7 +189,7 @@ def spike_arms(study, scores):
         if replicate not in study.arrays or replicate not in scores.labels:
             return None
         return (study, study.arrays[replicate], scores.labels[replicate],
-                f"{replicate} (the baseline's process at other seeds), paired with {cfg.baseline}")
+                f"{replicate} ({_replicate_kind(cfg)}), paired with {cfg.baseline}")
     half = study.n_seeds // 2
     if half < 2 or cfg.baseline not in scores.labels:
         return None
@@ -272,7 +279,7 @@ def replicate_check(study, readings: dict) -> dict:
     covers = [bool(e.get("ci95") and e["ci95"][0] <= 0 <= e["ci95"][1]) for e in endpoints.values()]
     return {"value": {n: e.get("estimate") for n, e in endpoints.items()}, "threshold": "interval covers 0",
             "passed": bool(covers and all(covers)), "available": True, "endpoints": endpoints,
-            "detail": f"{replicate} - {cfg.baseline}: the baseline's process at other seeds, {v['metric']} at matched "
+            "detail": f"{replicate} - {cfg.baseline} ({_replicate_kind(cfg)}), {v['metric']} at matched "
                       f"{v['accuracy']} ({v['primary']}), {v['split']}"}
 
 

@@ -116,6 +116,13 @@ def _status(mine, theirs, gap: dict | None, tolerance: float) -> str:
     return status
 
 
+def _within_01(entry: dict | None) -> dict | None:
+    """An accuracy's interval clipped to [0, 1] (a t interval is symmetric; the truth lies inside)."""
+    if entry is None:
+        return None
+    return {**entry, "ci95": [float(np.clip(b, 0.0, 1.0)) for b in entry["ci95"]]}
+
+
 def compare_frontiers(cells: Cells, method: Frontier, baseline: Frontier, names, targets, band, accuracy: str,
                       metrics, tolerance: float) -> dict:
     """{"levels": name -> reading, "band": reading or None, "ceiling": best accuracies and their
@@ -130,7 +137,7 @@ def compare_frontiers(cells: Cells, method: Frontier, baseline: Frontier, names,
                         "status": _status(mine, theirs, gap, tolerance)}
     base_best = baseline.fitted_accuracy(accuracy).max(axis=1)
     result = {"levels": levels, "band": None,
-              "ceiling": {"method": cells.interval(best), "baseline": cells.interval(base_best),
+              "ceiling": {"method": _within_01(cells.interval(best)), "baseline": _within_01(cells.interval(base_best)),
                           "difference": cells.interval(best - base_best)}}
     if band is not None:
         gap = cells.interval(best - band[1])
