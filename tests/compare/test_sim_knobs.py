@@ -47,7 +47,7 @@ def test_the_knobs_at_their_defaults_leave_every_draw_as_it_was(rep):
     effect = settings.get("seed_effect", 0.0)
     spelled = World(temperatures=(1.0, 1.3, 1.6), **settings, seed_shift=effect, interaction=effect,
                     run_category=0.0, category_scale=1.0, category_dominance=0.0, category_tail=0.0,
-                    head_scale=1.0, tail_level=-4.0, invalid_shift=0.0)
+                    head_scale=1.0, tail_level=-4.0, invalid_shift=0.0, off_list_shift=0.0)
     assert _fingerprint(spelled, rep) == expected
 
 
@@ -68,6 +68,7 @@ def test_each_knob_moves_what_it_is_for():
     cov, acc = "lenient_coverage", "lenient_accuracy"
     assert measured(head_scale=3.0)(cov, "1.0", "mean") < plain(cov, "1.0", "mean") - 0.03
     assert measured(invalid_shift=-1.5)(acc, "1.4", "mean") > plain(acc, "1.4", "mean") + 0.05
+    assert measured(off_list_shift=-3.0)(acc, "1.0", "mean") > plain(acc, "1.0", "mean") + 0.01
     assert measured(category_tail=2.5)(cov, "1.4", "var_category") > 4 * plain(cov, "1.4", "var_category")
     assert measured(run_category=1.0)(cov, "1.0", "var_interaction") > 1.5 * plain(cov, "1.0", "var_interaction")
     assert measured(seed_shift=0.1)(cov, "1.4", "var_seed") > plain(cov, "1.4", "var_seed") + 1e-4

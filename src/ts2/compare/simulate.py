@@ -33,7 +33,8 @@ the committed one, draw for draw:
                     above 1, fewer distinct answers at low T;
     tail_level      the level of the listed answers' Zipf-like tail (answer k at tail_level - 0.12 k,
                     the first SFT answer at 0): how fast coverage rises with T;
-    invalid_shift   a shift of the invalid ("other") logit: the accuracy level.
+    invalid_shift   a shift of the invalid ("other") logit: the accuracy level at high T;
+    off_list_shift  a shift of the off-list words' logits: the accuracy level at low T.
 
 Methods (name -> how it samples):
 
@@ -82,6 +83,7 @@ class World:
     head_scale: float = 1.0
     tail_level: float = -4.0
     invalid_shift: float = 0.0
+    off_list_shift: float = 0.0
 
     def run_noise(self) -> dict:
         """The run-to-run knobs with their defaults resolved (``run_logits``' keywords)."""
@@ -142,7 +144,8 @@ def world_logits(world: World, sizes: list[int], rng, collapse: float = 1.0, inv
             if dominance:
                 z[0] += dominance
             valid.append(z)
-            off.append(-7.5 + rng.normal(0, 0.8, world.off_list_words) + cat * 0.5)
+            words = -7.5 + rng.normal(0, 0.8, world.off_list_words) + cat * 0.5
+            off.append(words + world.off_list_shift if world.off_list_shift else words)
             other.append(-13.0 + invalid_shift + cat + rng.normal(0, 0.5))
     return Logits(valid, np.array(off), np.array(other))
 
