@@ -15,6 +15,27 @@ Prompts and categories shift the logits at random (category and prompt effects);
 (method, seed) shifts them again when ``seed_effect`` > 0: its collapse strength and its invalid
 mass by one draw per run, and every answer's logit by one draw per (run, prompt).
 
+The knobs of run-to-run and category variation (``benchmarks/fit_world.py`` fits them to a real
+run's variance components, ``benchmarks/variance_components.py``); at their defaults the world is
+the committed one, draw for draw:
+
+    seed_shift      per run: sd of the log collapse strength (the invalid mass: 2x); None: seed_effect;
+    interaction     per (run, prompt): sd of the noise on every answer's (and off-list word's) logit;
+                    None: seed_effect;
+    run_category    per (run, category): sd of a shift of the first SFT answer's logit (down: a
+                    more diverse and less accurate category in that run), 0: none;
+    category_scale  multiplies the category effect on the invalid mass (sd 0.5): accuracy's spread;
+    category_dominance  per category: sd of a shift of the first SFT answer's logit (coverage's
+                    spread over categories at low T), 0: none;
+    category_tail   per category: sd of a shift of the listed answers past the SFT ones (coverage's
+                    spread over categories at high T), 0: none;
+    head_scale      multiplies the gaps between the three SFT answers' logits (0, -0.7, -1.6):
+                    above 1, fewer distinct answers at low T;
+    tail_level      the level of the listed answers' Zipf-like tail (answer k at tail_level - 0.12 k,
+                    the first SFT answer at 0): how fast coverage rises with T;
+    invalid_shift   a shift of the invalid ("other") logit: the accuracy level at high T;
+    off_list_shift  a shift of the off-list words' logits: the accuracy level at low T.
+
 Methods (name -> how it samples):
 
     baseline     the process;
@@ -53,6 +74,22 @@ class World:
     off_list_words: int = 40
     other_outcomes: int = 3000
     seed_effect: float = 0.0
+    seed_shift: float | None = None
+    interaction: float | None = None
+    run_category: float = 0.0
+    category_scale: float = 1.0
+    category_dominance: float = 0.0
+    category_tail: float = 0.0
+    head_scale: float = 1.0
+    tail_level: float = -4.0
+    invalid_shift: float = 0.0
+    off_list_shift: float = 0.0
+
+    def run_noise(self) -> dict:
+        """The run-to-run knobs with their defaults resolved (``run_logits``' keywords)."""
+        return {"seed_shift": self.seed_effect if self.seed_shift is None else self.seed_shift,
+                "interaction": self.seed_effect if self.interaction is None else self.interaction,
+                "run_category": self.run_category, "prompts_per_category": self.prompts_per_category}
 
     @property
     def prompts(self) -> int:
@@ -92,26 +129,48 @@ def world_logits(world: World, sizes: list[int], rng, collapse: float = 1.0, inv
     valid, off, other = [], [], []
     for c in range(world.categories):
         cat = rng.normal(0, 0.5)
+        if world.category_scale != 1.0:
+            cat = cat * world.category_scale
+        dominance = rng.normal(0, world.category_dominance) if world.category_dominance > 0 else 0.0
+        level = world.tail_level + (rng.normal(0, world.category_tail) if world.category_tail > 0 else 0.0)
         for _ in range(world.prompts_per_category):
             k = np.arange(sizes[c])
-            tail = -4.0 - 0.12 * k + rng.normal(0, 0.6, sizes[c]) + rng.normal(0, 0.3)
+            tail = level - 0.12 * k + rng.normal(0, 0.6, sizes[c]) + rng.normal(0, 0.3)
             head = np.array([0.0, -0.7, -1.6])
+            if world.head_scale != 1.0:
+                head = head * world.head_scale
             z = tail.copy()
             z[:3] = collapse * head + (1 - collapse) * tail[:3]
+            if dominance:
+                z[0] += dominance
             valid.append(z)
-            off.append(-7.5 + rng.normal(0, 0.8, world.off_list_words) + cat * 0.5)
+            words = -7.5 + rng.normal(0, 0.8, world.off_list_words) + cat * 0.5
+            off.append(words + world.off_list_shift if world.off_list_shift else words)
             other.append(-13.0 + invalid_shift + cat + rng.normal(0, 0.5))
     return Logits(valid, np.array(off), np.array(other))
 
 
-def run_logits(base: Logits, rng, seed_effect: float) -> Logits:
-    """One training run's logits: the process with this run's own noise (none when seed_effect is 0)."""
-    if seed_effect <= 0:
+def run_logits(base: Logits, rng, seed_effect: float, seed_shift: float | None = None,
+               interaction: float | None = None, run_category: float = 0.0,
+               prompts_per_category: int = 1) -> Logits:
+    """One training run's logits: the process with this run's own noise (none when every sd is 0).
+
+    ``seed_shift`` (one draw per run: collapse strength, invalid mass) and ``interaction`` (per
+    (run, prompt): every answer's logit) default to ``seed_effect``; ``run_category`` draws one
+    shift of the first SFT answer per (run, category of ``prompts_per_category`` prompts)."""
+    seed_shift = seed_effect if seed_shift is None else seed_shift
+    interaction = seed_effect if interaction is None else interaction
+    if seed_shift <= 0 and interaction <= 0 and run_category <= 0:
         return base
-    strength = np.exp(rng.normal(0, seed_effect))
-    shift = rng.normal(0, 2 * seed_effect)
-    valid = [z[0] + strength * (z - z[0]) + rng.normal(0, seed_effect, len(z)) for z in base.valid]
-    return Logits(valid, base.off_list + rng.normal(0, seed_effect, base.off_list.shape), base.other + shift)
+    strength = np.exp(rng.normal(0, seed_shift))
+    shift = rng.normal(0, 2 * seed_shift)
+    valid = [z[0] + strength * (z - z[0]) + rng.normal(0, interaction, len(z)) for z in base.valid]
+    result = Logits(valid, base.off_list + rng.normal(0, interaction, base.off_list.shape), base.other + shift)
+    if run_category > 0:
+        down = rng.normal(0, run_category, -(-len(valid) // prompts_per_category))
+        for p, z in enumerate(result.valid):
+            z[0] -= down[p // prompts_per_category]
+    return result
 
 
 def sample_outcomes(logits: Logits, temperature: float, n: int, other_outcomes: int, rng) -> list[np.ndarray]:
@@ -157,7 +216,7 @@ def simulate(world: World, methods: dict, rng_seed: int = 0) -> dict:
     rng = np.random.default_rng(rng_seed)
     lists, off_words = answer_lists(world, rng)
     sizes = [len(lists[p // world.prompts_per_category]) for p in range(world.prompts)]
-    trained = world_logits(world, [len(x) for x in lists], rng)
+    trained = world_logits(world, [len(x) for x in lists], rng, invalid_shift=world.invalid_shift)
     base = world_logits(world, [len(x) for x in lists], rng, collapse=0.15, invalid_shift=4.0)
     outcomes = {}
     for name, spec in methods.items():
@@ -166,7 +225,7 @@ def simulate(world: World, methods: dict, rng_seed: int = 0) -> dict:
         temps = spec.get("temperatures", world.temperatures)
         runs = []
         for _ in range(world.seeds):
-            logits = run_logits(process, rng, world.seed_effect)
+            logits = run_logits(process, rng, world.seed_effect, **world.run_noise())
             per_t = []
             for t in temps:
                 drawn = sample_outcomes(logits, t * factor, world.n, world.other_outcomes, rng)
