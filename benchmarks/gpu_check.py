@@ -479,7 +479,7 @@ def _sample_row(engine, generated, times, expected, **extra) -> dict:
 
 def sample_native(model, tok, rendered, sizes, device) -> dict:
     from ts2.generate import Runtime, batches
-    from ts2.hf.decoding import Decoding, sample_prompts
+    from ts2.generate.native import Decoding, sample_prompts
     from ts2.ops.sampling import sample_key
 
     n, new = sizes["n"], sizes["new_tokens"]
@@ -504,7 +504,7 @@ def sample_native(model, tok, rendered, sizes, device) -> dict:
 
 
 def sample_hf(model, tok, rendered, sizes, device) -> dict:
-    from ts2.hf.decoding import pad_batch
+    from ts2.generate.native import pad_batch
 
     n, new = sizes["n"], sizes["new_tokens"]
     ids, mask = pad_batch(rendered, tok.pad_token_id, device)

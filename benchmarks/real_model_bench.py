@@ -75,7 +75,7 @@ def sample_worker(method: str, prompts: int, n: int, new_tokens: int) -> dict:
     import transformers as tf
 
     from ts2.generate import Runtime, batches
-    from ts2.hf.decoding import Decoding, sample_prompts
+    from ts2.generate.native import Decoding, sample_prompts
     from ts2.ops.sampling import sample_key
 
     path = _model_dir()

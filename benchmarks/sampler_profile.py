@@ -31,7 +31,7 @@ def main(argv=None) -> int:
 
     from ts2.formats import Prompt
     from ts2.generate import Runtime, Sampler, render_prompt
-    from ts2.hf.decoding import Decoding, sample_prompts
+    from ts2.generate.native import Decoding, sample_prompts
     from ts2.hf.gguf import cached_import
     from ts2.ops.sampling import sample_key
 

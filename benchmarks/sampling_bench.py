@@ -67,7 +67,7 @@ def native(dtype: str, shard: tuple[int, int] | None = None) -> dict:
     import torch
 
     from ts2.generate import Runtime, batches
-    from ts2.hf.decoding import Decoding, sample_prompts
+    from ts2.generate.native import Decoding, sample_prompts
     from ts2.hf.loading import load_model
     from ts2.ops.sampling import sample_key
 
@@ -156,7 +156,7 @@ def vllm(dtype: str) -> dict:
 def hf_generate(dtype: str) -> dict:
     import torch
 
-    from ts2.hf.decoding import pad_batch
+    from ts2.generate.native import pad_batch
     from ts2.hf.loading import load_model
 
     t0 = time.perf_counter()

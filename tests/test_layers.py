@@ -77,3 +77,9 @@ def test_the_check_sees_an_upward_import(tmp_path):
                     + "\n\ndef _late():\n    from ..compare import run\n    import ts2.eval.probe\n")
     assert _imported_packages(SRC / "ops" / "sampling.py") <= {"ops"}
     assert _imported_packages(fake, src=tmp_path) - {"ops"} == {"compare", "eval"}
+
+
+def test_only_onednn_names_torchs_private_operators():
+    """torch.ops.mkldnn is private to torch: one module names it, checks it and falls back."""
+    naming = sorted(str(path.relative_to(SRC)) for path in SRC.rglob("*.py") if "torch.ops.mkldnn" in path.read_text())
+    assert naming == ["generate/native/onednn.py"]

@@ -12,7 +12,7 @@ import transformers as tf
 from ts2.cli import main
 from ts2.formats import DataError, read_prompts
 from ts2.generate import Runtime, SamplingSettings, batches, completed_ids, generate
-from ts2.hf.decoding import SparsemaxLogitsProcessor
+from ts2.hf.logits_processor import SparsemaxLogitsProcessor
 from ts2.ops import sparsemax
 
 SETTINGS = dict(n=4, max_new_tokens=6, temperature=1.0, top_k=0, top_p=1.0, seed=7)

@@ -133,10 +133,10 @@ def test_batched_sampling_equals_the_plain_reference_sampler(smollm2):
     alone with the whole sequence through the model at every step, in float32 (issue 25's
     invariants): every token equal, and equal with the prompts sampled together or alone.  Not so in
     bfloat16, before the slab as after: there 12-13 of 32 samples changed with their batch."""
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "hf"))
-    from test_decode_fast import reference_samples
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "generate"))
+    from reference_sampler import reference_samples
 
-    from ts2.hf.decoding import Decoding, sample_prompts
+    from ts2.generate.native import Decoding, sample_prompts
     from ts2.hf.loading import load_model, stop_token_ids
 
     model, tok = load_model(smollm2, "cpu", "float32")

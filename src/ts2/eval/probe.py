@@ -96,7 +96,7 @@ class NextTokenProbe:
     @torch.no_grad()
     def last_logits(self, sequences: list[list[int]], batch_size: int = 32) -> torch.Tensor:
         """Float32 logits [len(sequences), V] after the last token of each sequence (batched)."""
-        from ..hf.decoding import pad_batch
+        from ..generate.native import pad_batch
 
         out = []
         for start in range(0, len(sequences), batch_size):
@@ -125,7 +125,7 @@ class NextTokenProbe:
     def first_match(self, prompt: str, match: str, runs: int = 50, seed: int = 0,
                     valid_tokens: list[str] | None = None, top_k: int = 10, chat: bool | None = None) -> dict:
         """The authors' protocol: average distribution at the first sampled token matching ``match``."""
-        from ..hf.decoding import Decoding, sample_prompts
+        from ..generate.native import Decoding, sample_prompts
         from ..hf.loading import stop_token_ids
         from ..ops.sampling import sample_key
 

@@ -31,7 +31,7 @@ def score_sequences(model, sequences: list[list[int]], batch_size: int = 8) -> l
     """The reward of each sequence: the score head at its last token (right padding)."""
     import torch
 
-    from ..hf.decoding import pad_batch
+    from ..generate.native import pad_batch
 
     head = getattr(model, "score", None)  # decoder reward models; encoders pool the first token
     captured = {}

@@ -63,8 +63,9 @@ ENGINES = ("native", "vllm")
 @dataclass
 class Runtime:
     """Where, with what and how fast to sample; changes rounding at most, never the distribution.
-    engine: ``native`` (ts2's batched sampler) or ``vllm`` (``ts2.generate.vllm_engine``), whose
-    tensor and data parallel sizes are passed through to it."""
+    engine: ``native`` (ts2's batched sampler, ``ts2.generate.native``) or ``vllm``
+    (``ts2.generate.vllm_engine``), whose tensor and data parallel sizes are passed through to it.
+    onednn: False keeps the native sampler's linears on ``F.linear`` (as ``TS2_ONEDNN=0`` does)."""
 
     device: str = "auto"
     dtype: str = "auto"
@@ -72,6 +73,7 @@ class Runtime:
     engine: str = "native"
     tensor_parallel_size: int = 1
     data_parallel_size: int = 1
+    onednn: bool = True
 
     def check(self) -> None:
         if self.batch_tokens < 1:
@@ -85,6 +87,8 @@ class Runtime:
                                  f"device; launch it with torchrun to use several)")
             if not (isinstance(value, int) and value >= 1):
                 raise ValueError(f"{name} must be an integer >= 1, got {name}={value!r}")
+        if self.engine == "vllm" and not self.onednn:
+            raise ValueError("onednn=False is a setting of the native sampler; vLLM chooses its own kernels")
         if self.engine == "vllm" and self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device={self.device!r}: vLLM places the model itself; choose GPUs with "
                              f"CUDA_VISIBLE_DEVICES and --tensor_parallel_size, and use --device auto")
@@ -193,6 +197,7 @@ class Sampler:
     Another engine (``vllm_engine``) overrides ``load``, ``groups``, ``sample_group`` and ``record``."""
 
     engine = "native"
+    onednn = True  # the runtime's choice, set by ``load``
 
     def __init__(self, model, tokenizer, dtype_name: str, model_dir: str | None = None, revision: str | None = None):
         from ..hf.loading import stop_token_ids
@@ -219,8 +224,10 @@ class Sampler:
 
             return VllmSampler.load(resolved, runtime)
         model, tokenizer = load_model(resolved, runtime.device, runtime.dtype)
-        return cls(model, tokenizer, str(model.dtype).removeprefix("torch."), _recorded_model(resolved),
-                   resolved.revision)
+        sampler = cls(model, tokenizer, str(model.dtype).removeprefix("torch."), _recorded_model(resolved),
+                      resolved.revision)
+        sampler.onednn = runtime.onednn
+        return sampler
 
     def run(self, prompts: list[Prompt], output, settings: SamplingSettings, use_chat: bool | None = None,
             batch_tokens: int = Runtime.batch_tokens, progress: bool = True) -> GenerationResult:
@@ -263,10 +270,10 @@ class Sampler:
         return batches(lengths, settings.n, settings.max_new_tokens, batch_tokens)
 
     def sample_group(self, ids: list[str], rendered: list[list[int]], settings: SamplingSettings) -> list[list]:
-        """``settings.n`` samples (``ts2.hf.decoding.Sample``) of each prompt, sample j of prompt id
+        """``settings.n`` samples (``ts2.generate.native.Sample``) of each prompt, sample j of prompt id
         drawn from the stream of ``sample_key(seed, id, j)``."""
-        from ..hf.decoding import Decoding, sample_prompts
         from ..ops.sampling import sample_key
+        from .native import Decoding, sample_prompts
 
         decoding = Decoding(settings.temperature, settings.top_k, settings.top_p, settings.decode,
                             settings.max_new_tokens, self.stop_ids, tuple(settings.stop),
@@ -274,7 +281,7 @@ class Sampler:
         keys = [[sample_key(settings.seed, i, j) for j in range(settings.n)] for i in ids]
         tok = self.tokenizer
         return sample_prompts(self.model, rendered, keys, decoding, tok.pad_token_id,
-                              lambda ids: tok.decode(ids, skip_special_tokens=True))
+                              lambda ids: tok.decode(ids, skip_special_tokens=True), self.onednn)
 
     def close(self) -> None:
         """Release what the engine holds beyond this object (nothing for the native sampler)."""

@@ -204,7 +204,7 @@ def _sample(completion):
     """ts2's Sample (tokens, probs, ranks) of one vLLM completion."""
     import math
 
-    from ..hf.decoding import Sample
+    from .native import Sample
 
     sample = Sample(tokens=list(completion.token_ids))
     for token, alternatives in zip(sample.tokens, completion.logprobs or []):

@@ -1,4 +1,4 @@
-"""The decoding steps' KV slab and grouped-query attention against Transformers' own: DynamicLayer and
+"""The native sampler's KV slab and grouped-query attention against Transformers' own: DynamicLayer and
 SDPA attention (with its repeated key/value heads), and a plain per-sample reference sampler."""
 
 import re
@@ -6,13 +6,14 @@ import re
 import pytest
 import torch
 import transformers as tf
+from reference_sampler import reference_samples
 from tiny import make_model_dir
 from transformers.cache_utils import DynamicLayer
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
-from ts2.hf.decode_fast import NAME, SlabLayer, decode_attention, decoding_attention, slab_cache
-from ts2.hf.decoding import Decoding, sample_prompts
-from ts2.ops.sampling import draw_tokens
+from ts2.generate.native import Decoding, sample_prompts
+from ts2.generate.native.attention import NAME, decode_attention, decoding_attention
+from ts2.generate.native.kv_cache import SlabLayer, slab_cache
 
 
 class _Module:
@@ -140,24 +141,6 @@ def test_the_attention_is_switched_for_sampling_only(tmp_path):
         assert eager.config._attn_implementation == "eager"
 
 
-def reference_samples(model, prompt: list[int], keys: list[int], decoding: Decoding) -> list[list[int]]:
-    """Each sample alone, the whole sequence through the model at every step (no cache, no padding,
-    Transformers' own attention), drawn with the sample's key."""
-    out = []
-    for key in keys:
-        tokens = []
-        for step in range(decoding.max_new_tokens):
-            with torch.no_grad():
-                logits = model(input_ids=torch.tensor([prompt + tokens])).logits[:, -1]
-            draw = draw_tokens(logits, torch.tensor([key]), step, decoding.temperature, decoding.top_k,
-                               decoding.top_p, decoding.decode)
-            tokens.append(int(draw.tokens[0]))
-            if tokens[-1] in decoding.stop_ids:
-                break
-        out.append(tokens)
-    return out
-
-
 def test_batched_slab_sampling_equals_the_plain_reference_sampler(tmp_path):
     """Prompts of different lengths (left padding), n 3, rows retiring at a stop id, GQA: every
     sample's tokens are the reference sampler's (float32)."""
@@ -182,7 +165,7 @@ def test_packed_linears_compute_the_linears_and_are_switched_for_sampling_only(t
     the dtype's rounding,
     independently of how many rows share the call; outside, the plain forward is back; a weight
     changed in place is packed again."""
-    from ts2.hf.decode_fast import _packing_works, packed_linears
+    from ts2.generate.native.onednn import packed_linears, works
 
     model = tf.AutoModelForCausalLM.from_pretrained(make_model_dir(tmp_path / "m", arch, seed=1), dtype=dtype)
     linear = model.model.layers[0].self_attn.q_proj
@@ -190,7 +173,7 @@ def test_packed_linears_compute_the_linears_and_are_switched_for_sampling_only(t
     x = torch.randn(37, 1, linear.in_features).to(dtype)
     with torch.no_grad():
         plain = linear(x)
-        if not _packing_works(dtype):  # oneDNN's bfloat16 path needs AVX512 or AVX-NE-CONVERT: F.linear stays
+        if not works(dtype):  # oneDNN's bfloat16 path needs AVX512 or AVX-NE-CONVERT: F.linear stays
             with packed_linears(model) as switched:
                 assert not switched and "forward" not in linear.__dict__ and torch.equal(linear(x), plain)
             return

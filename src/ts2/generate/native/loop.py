@@ -1,42 +1,35 @@
-"""Decoding with Transformers causal LMs: n samples per prompt, many prompts per batch.
+"""The native sampler's loop: n samples per prompt, many prompts per batch, on a Transformers
+causal LM.
 
 ``sample_prompts`` prefills a batch of prompts once (left padded), gives each prompt n rows, and
 decodes all rows together, drawing each row's tokens from its own random stream
 (``ts2.ops.sampling``).  Rows that finish (a stop token, a stop string, or max_new_tokens) leave
 the batch at once, so the cost follows the tokens actually generated, not the longest row.  On
 the CPU the keys and values sit in preallocated slabs, a prompt's n rows share its prompt's keys
-and values (``shared_prefix``; elsewhere each row gets a copy), one-position steps use a
-grouped-query attention and the linears oneDNN (``decode_fast``); all of it changes the
-arithmetic's rounding at most.
-
-``SparsemaxLogitsProcessor`` offers sparsemax sampling to ``model.generate`` users as well.
+and values (``kv_cache``; elsewhere each row gets a copy), one-position steps use a
+grouped-query attention (``attention``) and the linears oneDNN (``onednn``); all of it changes the
+arithmetic's rounding at most.  Where this Transformers lacks what the slabs build on, or oneDNN's
+private operators fail, the same loop runs on Transformers' own cache, SDPA and ``F.linear``, with
+one warning.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import inspect
+import logging
 from dataclasses import dataclass, field
 
 import torch
-from transformers import LogitsProcessor
+from transformers import DynamicCache
 
-from ..ops.sampling import draw_tokens
-from ..ops.sparsemax import sparsemax
-from .decode_fast import decoding_attention, packed_linears, slab_cache, slab_dtype
-from .shared_prefix import SHAREABLE, share_prefix
+from ...ops.sampling import draw_tokens
+from .attention import decoding_attention
+from .kv_cache import SHAREABLE, share_prefix, slab_cache, transformers_supported
+from .onednn import packed_linears
 
-
-class SparsemaxLogitsProcessor(LogitsProcessor):
-    """scores -> log sparsemax(scores / temperature): sampling from these scores (with no further
-    temperature, top-k or top-p) draws from sparsemax(z / T), never outside its support."""
-
-    def __init__(self, temperature: float = 1.0):
-        if not temperature > 0:
-            raise ValueError(f"temperature must be > 0, got temperature={temperature!r}")
-        self.temperature = temperature
-
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        probs = sparsemax(scores.float() / self.temperature, dim=-1)
-        return torch.log(probs).to(scores.dtype)  # log 0 = -inf outside the support
+logger = logging.getLogger("ts2.sampler")
 
 
 @dataclass
@@ -75,29 +68,53 @@ def pad_batch(sequences: list[list[int]], pad_id: int, device, side: str = "left
 
 
 def sample_prompts(model, prompts: list[list[int]], keys: list[list[int]], decoding: Decoding,
-                   pad_id: int, decode_text=None) -> list[list[Sample]]:
+                   pad_id: int, decode_text=None, onednn: bool = True) -> list[list[Sample]]:
     """Sample ``len(keys[i])`` continuations of each tokenized prompt ``prompts[i]``.
 
     keys[i][j]: the random key of sample j of prompt i.  ``decode_text(token_ids) -> str`` is
-    needed only with stop strings.  Returns, per prompt, its samples in key order.
+    needed only with stop strings.  ``onednn``: False keeps ``F.linear`` (as ``TS2_ONEDNN=0`` does).
+    Returns, per prompt, its samples in key order.
     """
-    with torch.no_grad(), decoding_attention(model) as switched, packed_linears(model):
-        return _sample_prompts(model, prompts, keys, decoding, pad_id, decode_text, slab_dtype(model, switched),
-                               share=switched)
+    slabs = _slabs_supported()
+    attention = decoding_attention(model) if slabs else contextlib.nullcontext(False)
+    with torch.no_grad(), attention as switched, packed_linears(model, onednn):
+        return _sample_prompts(model, prompts, keys, decoding, pad_id, decode_text, slabs, switched)
 
 
-def _sample_prompts(model, prompts, keys, decoding, pad_id, decode_text, cache_dtype, share):
+@functools.cache
+def _slabs_supported() -> bool:
+    if transformers_supported():
+        return True
+    logger.warning("this Transformers lacks the cache layers the native sampler's KV slabs build on; "
+                   "sampling uses its DynamicCache (slower, same distribution)")
+    return False
+
+
+def _cache_argument(model) -> str:
+    """The forward's name for the cache: ``cache`` where Transformers renamed ``past_key_values``
+    (which it still takes there, with a deprecation warning)."""
+    return "cache" if "cache" in inspect.signature(type(model).forward).parameters else "past_key_values"
+
+
+def _slab_dtype(model, switched: bool) -> torch.dtype | None:
+    """float32 under a half-precision model whose attention is ``decode_attention``; else the model's."""
+    return torch.float32 if switched and model.dtype in (torch.float16, torch.bfloat16) else None
+
+
+def _sample_prompts(model, prompts, keys, decoding, pad_id, decode_text, slabs: bool, switched: bool):
     device = model.device
     n = [len(k) for k in keys]
     ids, mask = pad_batch(prompts, pad_id, device)
     positions = (mask.cumsum(1) - 1).clamp_min(0)
-    cache = slab_cache(model.config, ids.shape[1] + decoding.max_new_tokens, cache_dtype)
-    out = model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache,
+    capacity = ids.shape[1] + decoding.max_new_tokens
+    cache = slab_cache(model.config, capacity, _slab_dtype(model, switched)) if slabs else DynamicCache()
+    cache_arg = _cache_argument(model)
+    out = model(input_ids=ids, attention_mask=mask, position_ids=positions, **{cache_arg: cache},
                 use_cache=True, logits_to_keep=1)
     repeats = torch.tensor(n, device=device)
     prompt_of = torch.arange(len(n), device=device).repeat_interleave(repeats)
     config = model.config
-    if not (share and config.model_type in SHAREABLE and share_prefix(
+    if not (switched and config.model_type in SHAREABLE and share_prefix(
             cache, prompt_of, decoding.max_new_tokens, config.num_attention_heads // config.num_key_value_heads)):
         cache.batch_select_indices(prompt_of)  # every row its own copy of its prompt's keys and values
     logits = out.logits[:, -1].repeat_interleave(repeats, dim=0)
@@ -135,7 +152,7 @@ def _sample_prompts(model, prompts, keys, decoding, pad_id, decode_text, cache_d
             draw_next = draw.tokens
         mask = torch.cat([mask, mask.new_ones(len(active), 1)], dim=1)
         logits = model(input_ids=draw_next.unsqueeze(1), attention_mask=mask, position_ids=next_pos.unsqueeze(1),
-                       past_key_values=cache, use_cache=True).logits[:, -1]
+                       **{cache_arg: cache}, use_cache=True).logits[:, -1]
         next_pos = next_pos + 1
     grouped, start = [], 0
     for count in n:

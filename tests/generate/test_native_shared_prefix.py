@@ -4,12 +4,13 @@ same keys and values, written out per row (``decode_attention``)."""
 import pytest
 import torch
 import transformers as tf
-from test_decode_fast import _Module, reference_samples
+from reference_sampler import reference_samples
+from test_native_attention import _Module
 from tiny import make_model_dir
 
-from ts2.hf.decode_fast import SlabLayer, decode_attention, slab_cache
-from ts2.hf.decoding import Decoding, sample_prompts
-from ts2.hf.shared_prefix import SharedKV, SharedPrefixLayer, share_prefix
+from ts2.generate.native import Decoding, sample_prompts
+from ts2.generate.native.attention import decode_attention
+from ts2.generate.native.kv_cache import SharedKV, SharedPrefixLayer, SlabLayer, share_prefix, slab_cache
 
 
 def _prefilled(prompts: int, kv_heads: int, width: int, dim: int, gen) -> tuple:
@@ -73,7 +74,7 @@ def test_share_prefix_needs_every_layer_a_filled_slab(tmp_path):
 def test_sampling_with_shared_prompts_equals_the_plain_reference_sampler(tmp_path, arch, monkeypatch):
     """Prompts of different lengths with n 1, 4 and 2 samples, rows retiring at stop ids: every
     sample's tokens are the reference sampler's (float32), and each prompt's alone."""
-    import ts2.hf.decoding as decoding_module
+    import ts2.generate.native.loop as decoding_module
 
     shared = []
     monkeypatch.setattr(decoding_module, "share_prefix", lambda *a: shared.append(share_prefix(*a)) or shared[-1])
@@ -99,7 +100,7 @@ def test_the_other_shareable_architectures_sample_as_the_reference(config_class,
                                        sliding_window=None, max_position_embeddings=64)
     model = tf.AutoModelForCausalLM.from_config(config, attn_implementation="sdpa").eval()
     assert model.config.model_type in {"qwen3", "mistral"}
-    import ts2.hf.decoding as decoding_module
+    import ts2.generate.native.loop as decoding_module
 
     shared = []
     monkeypatch.setattr(decoding_module, "share_prefix", lambda *a: shared.append(share_prefix(*a)) or shared[-1])
