@@ -83,3 +83,55 @@ def test_only_onednn_names_torchs_private_operators():
     """torch.ops.mkldnn is private to torch: one module names it, checks it and falls back."""
     naming = sorted(str(path.relative_to(SRC)) for path in SRC.rglob("*.py") if "torch.ops.mkldnn" in path.read_text())
     assert naming == ["generate/native/onednn.py"]
+
+
+def _is_module(parts: list[str]) -> bool:
+    return SRC.joinpath(*parts).with_suffix(".py").is_file() or (SRC.joinpath(*parts) / "__init__.py").is_file()
+
+
+def _module_imports(path: Path) -> set[str]:
+    """The ts2 modules (dotted, under ``ts2``) that the module at ``path`` imports, lazily or not;
+    ``from package import name`` counts as the submodule when ``name`` is one, else the package."""
+    package = list(path.relative_to(SRC).with_suffix("").parts[:-1])
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[:len(package) - (node.level - 1)] + (node.module.split(".") if node.module else [])
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "ts2":
+            base = node.module.split(".")[1:]
+        elif isinstance(node, ast.Import):
+            found |= {".".join(a.name.split(".")[1:]) for a in node.names if a.name.split(".")[0] == "ts2"}
+            continue
+        else:
+            continue
+        found |= {".".join(base + [a.name] if _is_module(base + [a.name]) else base) for a in node.names}
+    return {m for m in found if m}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[str]:
+    """Every cycle a depth-first walk of ``graph`` (module -> imported modules) closes."""
+    cycles, state = [], {}
+
+    def visit(node, stack):
+        state[node] = "open"
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                cycles.append(" -> ".join(stack[stack.index(nxt):] + [nxt]))
+            elif nxt not in state:
+                visit(nxt, stack + [nxt])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    return cycles
+
+
+def test_no_module_import_cycles():
+    """No two modules import each other, directly or through others, lazily or not (a package's
+    ``__init__``, which re-exports its modules, is left out)."""
+    graph = {".".join(path.relative_to(SRC).with_suffix("").parts): _module_imports(path)
+             for path in SRC.rglob("*.py") if path.name != "__init__.py"}
+    assert not _cycles(graph), "\n".join(_cycles(graph))
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a -> b -> c -> a"]
+    assert "generate.native.loop" in graph["generate.native.engine"]  # submodules are resolved

@@ -127,7 +127,7 @@ def test_aa_check_passes_on_one_process_and_fails_on_a_reading_that_favours_the_
                 r["ci95"] = [r["ci95"][0] + 0.03, r["ci95"][1] + 0.03]
         return result
 
-    monkeypatch.setattr("ts2.compare.analysis.compare_frontiers", favouring)
+    monkeypatch.setattr("ts2.compare.study.compare_frontiers", favouring)
     biased = aa_check(Study(study.cfg, study.prompts, study.arrays, study.temperatures))
     assert not biased["passed"] and biased["value"] > 0.5
 

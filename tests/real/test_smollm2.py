@@ -146,7 +146,7 @@ def test_batched_sampling_equals_the_plain_reference_sampler(smollm2):
     assert len({len(p) for p in prompts}) == 3
     keys = [[7 * p + j for j in range(2)] for p in range(3)]
     decoding = Decoding(temperature=1.0, top_k=0, top_p=0.9, max_new_tokens=10,
-                        stop_ids=frozenset(stop_token_ids(model, tok)))
+                        stop_ids=frozenset(stop_token_ids(tok, model.generation_config)))
     together = [[s.tokens for s in samples] for samples in sample_prompts(model, prompts, keys, decoding,
                                                                            tok.pad_token_id)]
     alone = [[s.tokens for s in sample_prompts(model, [p], [k], decoding, tok.pad_token_id)[0]]

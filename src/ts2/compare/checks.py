@@ -112,7 +112,7 @@ def _own_values(frontier: Frontier, v: dict, targets) -> dict:
 
 
 def aa_check(study) -> dict:
-    from .analysis import Study, read_method
+    from .study import Study, read_method
 
     cfg, v, c = study.cfg, study.cfg.verdict, study.cfg.checks
     threshold = f"at most {c['aa_max_rate']:.0%} of intervals exclude 0"
@@ -181,7 +181,7 @@ def spike_arms(study, scores):
     (the baseline trained and sampled again at other seeds), paired seed by seed with the baseline;
     without one, the baseline's seeds split in halves, the second half planted and paired with the
     first (half the seeds: less power than the comparison itself)."""
-    from .analysis import Study
+    from .study import Study
 
     cfg = study.cfg
     replicate = cfg.checks.get("replicate")
@@ -206,7 +206,7 @@ def spike_arms(study, scores):
 def spike_reading(study, arms, size: float) -> tuple[str, dict, dict]:
     """(outcome of the primary endpoint, the reading, T index -> achieved gain) of a spike of
     ``size`` planted into the source of ``arms`` (``spike_arms``) and read against the baseline."""
-    from .analysis import read_method
+    from .study import read_method
 
     cfg, v = study.cfg, study.cfg.verdict
     pair, source, labels, _ = arms

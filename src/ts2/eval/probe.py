@@ -131,7 +131,8 @@ class NextTokenProbe:
 
         pattern = re.compile(match)
         ids, use_chat = self.prompt_ids(prompt, chat)
-        decoding = Decoding(**FIRST_MATCH_SAMPLING, stop_ids=frozenset(stop_token_ids(self.model, self.tokenizer)))
+        stop_ids = frozenset(stop_token_ids(self.tokenizer, self.model.generation_config))
+        decoding = Decoding(**FIRST_MATCH_SAMPLING, stop_ids=stop_ids)
         keys = [[sample_key(seed, prompt, j) for j in range(runs)]]
         samples = sample_prompts(self.model, [ids], keys, decoding, self.tokenizer.pad_token_id)[0]
         prefixes = []

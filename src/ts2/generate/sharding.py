@@ -22,6 +22,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .settings import GenerationResult
+
 
 @dataclass(frozen=True)
 class Ranks:
@@ -97,8 +99,6 @@ def sample_shared(sampler, prompts: list, output, settings, use_chat, batch_toke
     import time
 
     import torch.distributed as dist
-
-    from .sampler import GenerationResult
 
     output = Path(output)
     start = time.perf_counter()

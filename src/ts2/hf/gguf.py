@@ -126,7 +126,7 @@ def import_gguf(source: str, out_dir, log=None, gguf_file: str | None = None, re
     model.load_state_dict(loaded.state_dict(), assign=True)
     model.tie_weights()
     generation = loaded.generation_config
-    generation.eos_token_id = stop_token_ids(loaded, tokenizer)
+    generation.eos_token_id = stop_token_ids(tokenizer, generation)
     model.generation_config = generation
     staging = out.with_name(f"{out.name}.ts2-import-{os.getpid()}.tmp")
     if staging.exists():

@@ -91,11 +91,17 @@ def _local(name: str, revision: str | None, flag: str) -> Path | None:
     return None
 
 
+def check_model_dir(path) -> None:
+    """A local directory must hold a Transformers model (or a PEFT adapter)."""
+    if path is None:
+        raise ValueError("model is required: --model PATH or a Hugging Face Hub id (ORG/NAME)")
+    if not (Path(path) / "config.json").is_file() and not (Path(path) / "adapter_config.json").is_file():
+        raise ValueError(f"model={str(path)!r} is not a Transformers model directory (no config.json)")
+
+
 def resolve_model(name, revision: str | None = None, flag: str = "--model") -> Resolved:
     """``name`` as a local model directory or the snapshot of a Hub id (see the module's docstring).
     A local directory keeps ``check_model_dir``'s checks; so does the snapshot."""
-    from .loading import check_model_dir
-
     if isinstance(name, Resolved):
         return name
     if name is None:

@@ -7,8 +7,6 @@ machine without CUDA does not silently fall back to the CPU.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 
 DEVICE_CHOICES = "auto, cpu, cuda, cuda:N, mps"
@@ -56,14 +54,6 @@ def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
         raise ValueError(f"dtype={name!r} was requested but {torch.cuda.get_device_name(device)} does not "
                          "support bfloat16; use --dtype float16 or auto")
     return DTYPES[name]
-
-
-def check_model_dir(path) -> None:
-    """A local directory must hold a Transformers model (or a PEFT adapter)."""
-    if path is None:
-        raise ValueError("model is required: --model PATH or a Hugging Face Hub id (ORG/NAME)")
-    if not (Path(path) / "config.json").is_file() and not (Path(path) / "adapter_config.json").is_file():
-        raise ValueError(f"model={str(path)!r} is not a Transformers model directory (no config.json)")
 
 
 def load_tokenizer(path):
@@ -126,9 +116,9 @@ def end_of_turn_ids(tokenizer) -> list[int]:
     return []
 
 
-def stop_token_ids(model, tokenizer) -> list[int]:
-    """Every id that ends a response: the generation config's eos id(s), the tokenizer's eos and
-    the chat template's end of turn."""
-    ids = _as_list(getattr(getattr(model, "generation_config", None), "eos_token_id", None))
+def stop_token_ids(tokenizer, generation_config=None) -> list[int]:
+    """Every id that ends a response: the generation config's eos id(s) (a model's
+    ``generation_config``, or None), the tokenizer's eos and the chat template's end of turn."""
+    ids = _as_list(getattr(generation_config, "eos_token_id", None))
     ids += _as_list(tokenizer.eos_token_id) + end_of_turn_ids(tokenizer)
     return sorted(set(ids))

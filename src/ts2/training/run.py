@@ -247,7 +247,7 @@ def _save_generation_config(trainer, tokenizer, directory: Path) -> None:
     model = trainer.accelerator.unwrap_model(trainer.model)
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     config = base.generation_config
-    config.eos_token_id = stop_token_ids(base, tokenizer)
+    config.eos_token_id = stop_token_ids(tokenizer, config)
     if config.pad_token_id is None:
         config.pad_token_id = tokenizer.pad_token_id
     config.save_pretrained(str(directory))

@@ -19,12 +19,13 @@ import contextlib
 import functools
 import inspect
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from transformers import DynamicCache
 
 from ...ops.sampling import draw_tokens
+from ..engine import Sample
 from .attention import decoding_attention
 from .kv_cache import SHAREABLE, share_prefix, slab_cache, transformers_supported
 from .onednn import packed_linears
@@ -46,13 +47,6 @@ class Decoding:
     stop_ids: frozenset = frozenset()
     stop_strings: tuple = ()
     record: bool = False
-
-
-@dataclass
-class Sample:
-    tokens: list = field(default_factory=list)
-    probs: list = field(default_factory=list)
-    ranks: list = field(default_factory=list)
 
 
 def pad_batch(sequences: list[list[int]], pad_id: int, device, side: str = "left"):
