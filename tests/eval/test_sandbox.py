@@ -334,7 +334,7 @@ def test_as_root_a_check_sees_only_its_directory_and_its_own_processes():
 def test_without_namespaces_a_warning_or_with_require_isolation_an_error(tmp_path, monkeypatch, caplog, capsys):
     """Where neither root nor user namespaces are available, `ts2 eval code` says what is missing,
     and --require_isolation refuses to run anything."""
-    import ts2.sandbox as sandbox
+    import ts2.sandbox.runner as sandbox
     from ts2.cli import main
 
     isolation_report()  # the real probe first, then this machine pretends to allow nothing

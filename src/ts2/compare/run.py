@@ -359,8 +359,8 @@ class Compare:
         highest target at its lowest temperature, every seed is sampled one step lower (down to
         sampling.min_temperature); while it is above the lowest target at its highest temperature,
         one step higher (up to max_temperature).  The first seed's search picks the grid from one
-        run, but the readings use the mean curve: in the first v3 demo ts2's seed 0 stopped at T 0.8
-        with 0.974, where the mean of its three seeds was 0.918, short of the band's top (0.95).
+        run, but the readings use the mean curve, and one seed's accuracy can sit far from the mean of
+        all (a seed at 0.974 where the mean of three was 0.918).
         ``sample_seeds(method, temperature)`` samples every seed (default: ``evaluate``)."""
         cfg = self.config
         if cfg.verdict is None or _targets(cfg) is None:

@@ -80,7 +80,7 @@ class NextTokenProbe:
         self.model, self.tokenizer = model, tokenizer
 
     def _revision(self) -> dict:
-        """A Hub model's commit, as results record it (nothing for a local directory, as before)."""
+        """A Hub model's commit, as results record it (nothing for a local directory)."""
         return {} if self.revision is None else {"model_revision": self.revision}
 
     def prompt_ids(self, prompt: str, chat: bool | None = None) -> tuple[list[int], bool]:

@@ -85,7 +85,7 @@ def enable_fused_loss(model, loss="ts2", on_fused=None, **loss_kwargs):
     outputs whose ``.loss`` is the fused ts2 ``loss`` (a name, with ``loss_kwargs``, or a RowLoss):
     sum over the shifted labels / N when N is given, else the loss's own reduction; labels shifted
     as HF does.  ``.logits`` then holds the last position only ([B, 1, V]); no [tokens, vocab]
-    logits exist.  Without ``labels`` the model behaves as before (full logits, e.g. for generate).
+    logits exist.  Without ``labels`` the model computes its full logits (e.g. for generate).
 
     ``on_fused(hidden, weight, bias, target)``: called after each fused loss (ts2's trainer
     computes its per-step diagnostics there).  Changes ``model`` in place and returns it; calling

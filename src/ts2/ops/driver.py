@@ -70,7 +70,7 @@ def reduction_weight(reduction: str, num_valid: int, num_items_in_batch, device)
     return torch.tensor(1.0, device=device)
 
 
-RowsFn = Callable[..., tuple]
+RowsFn = Callable[..., tuple]  # a per-row kernel of ``row_losses`` with its settings bound
 
 
 def compute_dtype(dtype: torch.dtype) -> torch.dtype:

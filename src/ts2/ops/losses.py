@@ -16,13 +16,13 @@ is not 1.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from typing import Literal, overload
 
 import torch
 
 from . import row_losses
 from .driver import (
+    RowsFn,
     check_choice,
     check_non_negative,
     check_positive,
@@ -32,7 +32,6 @@ from .driver import (
 )
 
 GEM_WEIGHTINGS = ("linear", "logsigmoid")
-RowsFn = Callable[..., tuple]  # a per-row kernel of ``row_losses`` with its settings bound
 Diagnostics = dict[str, torch.Tensor]
 
 

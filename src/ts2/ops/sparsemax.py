@@ -4,10 +4,10 @@ sparsemax(u) = argmin_{p in simplex} ||p - u||^2 = [u - tau(u)]_+, where tau is 
 with sum_j [u_j - tau]_+ = 1.  The support is S(u) = {j : u_j > tau}.
 
 Because every p_j <= 1, tau >= max(u) - 1, so only the few entries near the maximum can be in the
-support.  For a row of V entries we take the top-k values (k = 16 first), run the usual
-sorted-prefix rule on them, and accept the result when the prefix rule already stops inside the
-top-k (then the true support is a strict subset of the top-k and tau is exact).  Rows that fail
-are retried with k = 128 and 1024 (flat rows, e.g. a randomly initialised head, have thousands of
+support.  For a row of V entries we take the top-k values (k = ``TOPK_STEPS[0]`` = 64 first), run
+the usual sorted-prefix rule on them, and accept the result when the prefix rule already stops
+inside the top-k (then the true support is a strict subset of the top-k and tau is exact).  Rows
+that fail are retried with k = 512 and 4096 (flat rows, e.g. a randomly initialised head, have thousands of
 candidates but supports of ~15-25).  Rows whose support is larger still are solved exactly by
 Newton's method on f(tau) = sum_j [u_j - tau]_+ - 1 from tau = max - 1, which is Michelot's
 fixed-point iteration tau <- (sum_{u_j > tau} u_j - 1) / |{u_j > tau}|: tau grows monotonically,
