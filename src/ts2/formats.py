@@ -181,6 +181,34 @@ def read_jsonl(path: str | Path, required: tuple[str, ...] = ()) -> list[dict]:
     return rows
 
 
+def resumable_rows(path: str | Path, cut: bool = True, required: tuple[str, ...] = ()) -> list[dict]:
+    """The rows of an output written line by line and resumed after an interruption: every line up
+    to the first one that is not complete JSON (an interrupted write's partial last line), which is
+    cut off the file along with what follows when ``cut``.  No file: no rows.  A complete row that
+    lacks a ``required`` field is a DataError naming file:line."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    rows, good_bytes = [], 0
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, 1):
+            try:
+                row = json.loads(raw) if raw.endswith(b"\n") else None
+            except json.JSONDecodeError:
+                row = None
+            if row is None:
+                break
+            missing = [k for k in required if not isinstance(row, dict) or k not in row]
+            if missing:
+                raise DataError(f"{path}:{number}: missing field(s) {', '.join(missing)}")
+            rows.append(row)
+            good_bytes += len(raw)
+    if cut and good_bytes != path.stat().st_size:
+        with open(path, "r+b") as f:
+            f.truncate(good_bytes)
+    return rows
+
+
 def conversation(prompt, response: str) -> list[dict]:
     """A generations row's prompt (text, or a list of chat messages) followed by ``response`` as
     the assistant's turn."""

@@ -65,3 +65,18 @@ def test_auto_true_false_settings_have_one_reading():
     assert [auto_bool("x", v) for v in ("auto", "TRUE", "false", True, False)] == [None, True, False, True, False]
     with pytest.raises(ValueError, match="fused_loss must be true, false or auto, got fused_loss='yes'"):
         TS2Arguments(fused_loss="yes").fused()
+
+
+def test_resumable_rows_cut_an_interrupted_last_line_and_keep_the_rest(tmp_path):
+    from ts2.formats import resumable_rows
+
+    path = tmp_path / "out.jsonl"
+    whole = '{"id": 1}\n{"id": 2}\n'
+    assert resumable_rows(tmp_path / "missing.jsonl") == []
+    for torn in ('{"id": 3', '{"id": 3}', '{"id": 3, "x"\n{"id": 4}\n'):  # no newline, or not JSON
+        path.write_text(whole + torn)
+        assert resumable_rows(path, cut=False) == [{"id": 1}, {"id": 2}] and path.read_text() == whole + torn
+        assert resumable_rows(path) == [{"id": 1}, {"id": 2}] and path.read_text() == whole
+    path.write_text(whole + '{"other": 3}\n')
+    with pytest.raises(DataError, match=r"out.jsonl:3: missing field\(s\) id"):
+        resumable_rows(path, required=("id",))

@@ -56,9 +56,11 @@ def test_code_eval_writes_per_sample_results_and_resumes(tmp_path, capsys):
     assert (report["passed"], report["failed"], report["timed_out"]) == (3, 3, 3)
     rows = [json.loads(line) for line in results.read_text().splitlines()]
     assert len(rows) == 9 and {r["status"] for r in rows} == {"passed", "failed", "timed out"}
-    # Resume: a results file with one row missing only runs that one program.
-    kept = [line for line in results.read_text().splitlines() if '"timed out"' not in line][:-1]
-    results.write_text("\n".join(kept) + "\n")
+    # Resume: a results file with rows missing and a torn last line (an interrupted write) runs only
+    # the programs it lacks.
+    lines = results.read_text().splitlines()
+    kept = [line for line in lines if '"timed out"' not in line][:-1]
+    results.write_text("\n".join(kept) + "\n" + lines[-1][:30])
     code, stdout, _ = _run(capsys, *argv)
     assert json.loads(stdout)["pass@1"] == pytest.approx(1 / 3)
     assert len(results.read_text().splitlines()) == 9

@@ -30,7 +30,7 @@ import json
 import time
 from pathlib import Path
 
-from ..formats import DataError, write_json_atomic
+from ..formats import DataError, resumable_rows, write_json_atomic
 from .config import CompareConfig, read_eval_prompts
 
 PRIOR_SECONDS = {"import": 60.0, "train": 120.0, "evaluate": 60.0}  # ETA before anything is measured
@@ -389,11 +389,7 @@ class Compare:
             self.evaluate(method, seed, str(model))
 
     def _samples_complete(self, path: Path) -> bool:
-        if not path.is_file():
-            return False
-        with open(path, "rb") as f:
-            done = sum(1 for line in f if line.endswith(b"\n"))
-        return done == len(self.prompts)
+        return len(resumable_rows(path, cut=False)) == len(self.prompts)
 
     # ---- driver ------------------------------------------------------------------------------
     def run(self) -> dict:

@@ -11,7 +11,7 @@ import logging
 import os
 from pathlib import Path
 
-from ..formats import DataError, conversation, read_generations, read_jsonl
+from ..formats import DataError, conversation, read_generations, read_jsonl, resumable_rows
 from ..metrics.code import pass_at_k_report
 from ..metrics.diversity import diversity_report
 from ..metrics.final_answers import accuracy_report, extract_answer, reference_answer
@@ -199,7 +199,7 @@ def eval_code(samples_path: str, problems_path: str | None, ks: list[int], resul
     if results_file.exists():
         current = {(s["task_id"], s["sample"]): s["check"] for s in samples}
         legacy = 0
-        for row in read_jsonl(results_file, ("task_id", "sample")):
+        for row in resumable_rows(results_file, required=("task_id", "sample")):
             key = (row["task_id"], row["sample"])
             if key in current and row.get("check") is None:
                 legacy += 1

@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from ..formats import DataError, Prompt, read_prompts
+from ..formats import DataError, Prompt, read_prompts, resumable_rows
 from .engine import Engine, load_engine
 from .settings import GenerationResult, Runtime, SamplingSettings
 
@@ -31,32 +31,19 @@ def completed_ids(output: Path, settings: dict, prompts: dict | None = None, mod
     DataError that names what changed and how to start fresh) when a row was written with other
     settings, by another model (rows that record one), or for a prompt whose text changed since:
     ``prompts`` maps id -> the prompt as a row records it (text or messages)."""
-    if not output.exists():
-        return set()
     fresh = f"delete {output} or use another output to start fresh, or rerun with what it was written with"
-    done, good_bytes = set(), 0
-    with open(output, "rb") as f:
-        for raw in f:
-            if not raw.endswith(b"\n"):
-                break
-            try:
-                row = json.loads(raw)
-            except json.JSONDecodeError:
-                break
-            if row.get("settings") != settings:
-                raise DataError(f"{output}: was written with other settings ({row.get('settings')}, now "
-                                f"{settings}); {fresh}")
-            if model is not None and row.get("model") not in (None, model):
-                raise DataError(f"{output}: was written by model {row['model']}, now {model}; {fresh}")
-            key = str(row["id"])
-            if prompts is not None and key in prompts and "prompt" in row and row["prompt"] != prompts[key]:
-                raise DataError(f"{output}: the prompt of id {key!r} changed since it was sampled (was "
-                                f"{str(row['prompt'])[:80]!r}, now {str(prompts[key])[:80]!r}); {fresh}")
-            done.add(key)
-            good_bytes += len(raw)
-    if good_bytes != output.stat().st_size:
-        with open(output, "r+b") as f:
-            f.truncate(good_bytes)
+    done = set()
+    for row in resumable_rows(output, required=("id",)):
+        if row.get("settings") != settings:
+            raise DataError(f"{output}: was written with other settings ({row.get('settings')}, now "
+                            f"{settings}); {fresh}")
+        if model is not None and row.get("model") not in (None, model):
+            raise DataError(f"{output}: was written by model {row['model']}, now {model}; {fresh}")
+        key = str(row["id"])
+        if prompts is not None and key in prompts and "prompt" in row and row["prompt"] != prompts[key]:
+            raise DataError(f"{output}: the prompt of id {key!r} changed since it was sampled (was "
+                            f"{str(row['prompt'])[:80]!r}, now {str(prompts[key])[:80]!r}); {fresh}")
+        done.add(key)
     return done
 
 

@@ -17,7 +17,6 @@ CUDA is there (so a training run in the same processes uses it too).
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,17 +126,13 @@ def finish() -> None:
 def merge(output: Path, order: list[str], ranks: Ranks) -> int:
     """Rank 0: OUTPUT's rows and every part's, in ``order`` (prompt ids), written atomically; the
     parts are removed.  Returns the number of rows."""
-    from ..formats import write_jsonl_atomic
+    from ..formats import resumable_rows, write_jsonl_atomic
 
     rows: dict[str, dict] = {}
     parts = [ranks.part(output, r) for r in range(ranks.world)]
     for path in [output, *parts]:
-        if path.exists():
-            with open(path, "rb") as f:
-                for raw in f:
-                    if raw.endswith(b"\n"):
-                        row = json.loads(raw)
-                        rows.setdefault(str(row["id"]), row)
+        for row in resumable_rows(path, cut=False, required=("id",)):
+            rows.setdefault(str(row["id"]), row)
     write_jsonl_atomic(output, (rows[i] for i in order if i in rows))
     for path in parts:
         path.unlink(missing_ok=True)
