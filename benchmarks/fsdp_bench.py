@@ -3,7 +3,7 @@ V = 32000) sharded with FSDP2 (``fully_shard`` per decoder layer and at the root
 ZeRO-3 (CPU accelerator), loss + backward + AdamW, fused vs unfused ts2.
 
 Methods:
-    fsdp_unfused, zero3_unfused  logits from the model, then ts2.sparsemax_plus_loss
+    fsdp_unfused, zero3_unfused  logits from the model, then ts2.ops.sparsemax_plus_loss
     fsdp_fused, zero3_fused      ts2.hf.enable_fused_loss: the loss inside the model's forward, no logits
 
 ``python fsdp_bench.py METHOD VOCAB TOKENS`` starts torchrun itself (TOKENS per process) and

@@ -3,10 +3,10 @@
 Methods on logits [N, V] (float32):
     authors   the authors' formulation (entmax sparsemax + sparsemax_loss, softmax, mask), anchor
     torch_ce  torch.nn.functional.cross_entropy
-    ts2       ts2.sparsemax_plus_loss
+    ts2       ts2.ops.sparsemax_plus_loss
 and on hidden states h [N, d] with output embedding W [V, d]:
     ce_path      logits = h @ W.T, then torch cross-entropy (what HF models do)
-    ts2_fused    ts2.fused_linear_sparsemax_plus_loss (chunked, no [N, V] logits)
+    ts2_fused    ts2.ops.fused_linear_sparsemax_plus_loss (chunked, no [N, V] logits)
 
 Peak extra memory = the process's peak RSS during one forward+backward minus its RSS just before
 (Linux: /proc/self/clear_refs resets the high-water mark), so input generation does not count.
@@ -86,7 +86,7 @@ def make_step(method: str, vocab: int, n: int, kind: str, dim: int):
         loss_fn = {
             "authors": authors_sparsemax_plus,
             "torch_ce": F.cross_entropy,
-            "ts2": ts2.sparsemax_plus_loss,
+            "ts2": ts2.ops.sparsemax_plus_loss,
         }[method]
 
         def step():
@@ -102,7 +102,7 @@ def make_step(method: str, vocab: int, n: int, kind: str, dim: int):
         if method == "ce_path":
             loss = F.cross_entropy(hidden @ weight.t(), target)
         else:
-            loss = ts2.fused_linear_sparsemax_plus_loss(hidden, weight, target)
+            loss = ts2.ops.fused_linear_sparsemax_plus_loss(hidden, weight, target)
         loss.backward()
 
     return step, n * vocab * 4

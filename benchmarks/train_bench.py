@@ -3,7 +3,7 @@ vocabulary makes the logits dominate, in a fresh process per measurement.
 
 Methods:
     hf_ce        transformers.Trainer with the model's own cross-entropy (labels passed to the model)
-    ts2_unfused  TS2Trainer(loss="ts2", fused_loss=False): logits, then ts2.sparsemax_plus_loss
+    ts2_unfused  TS2Trainer(loss="ts2", fused_loss=False): logits, then ts2.ops.sparsemax_plus_loss
     ts2_fused    TS2Trainer(loss="ts2", fused_loss=True): hidden states, chunked fused loss
 
 Run as a worker: ``python train_bench.py METHOD VOCAB TOKENS``; prints one JSON line with the best

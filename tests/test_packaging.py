@@ -3,9 +3,9 @@ the oldest version of ``name`` pinned in the constraints files (every ``make`` i
 them), to X's precision."""
 
 import re
-import tomllib
 from pathlib import Path
 
+import tomllib
 from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]

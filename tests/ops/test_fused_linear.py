@@ -138,18 +138,18 @@ def test_fused_gradcheck_float64(name):
 
 def test_fused_diagnostics_match_unfused():
     hidden, weight, _, target = _problem(dtype=torch.float32)
-    _, fused_stats = ts2.fused_linear_sparsemax_plus_loss(hidden, weight, target, chunk_size=4,
+    _, fused_stats = ts2.ops.fused_linear_sparsemax_plus_loss(hidden, weight, target, chunk_size=4,
                                                           return_diagnostics=True)
     with torch.no_grad():
-        stats = ts2.token_diagnostics(hidden @ weight.t(), target)
+        stats = ts2.ops.token_diagnostics(hidden @ weight.t(), target)
     for key in stats:
         torch.testing.assert_close(fused_stats[key], stats[key], rtol=1e-5, atol=1e-5)
 
 
 def test_fused_backward_scales_by_incoming_gradient():
     hidden, weight, _, target = _problem()
-    _, grads = _grads(lambda h, w: ts2.fused_linear_gem_loss(h, w, target), (hidden, weight))
-    _, scaled = _grads(lambda h, w: 2.5 * ts2.fused_linear_gem_loss(h, w, target), (hidden, weight))
+    _, grads = _grads(lambda h, w: ts2.ops.fused_linear_gem_loss(h, w, target), (hidden, weight))
+    _, scaled = _grads(lambda h, w: 2.5 * ts2.ops.fused_linear_gem_loss(h, w, target), (hidden, weight))
     for got, want in zip(scaled, grads):
         torch.testing.assert_close(got, 2.5 * want)
 

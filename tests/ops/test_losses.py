@@ -19,7 +19,7 @@ CONFIGS = [  # (alpha, temperature, adaptive); temperatures are exact in binary 
 def _compare_with_authors(z, y, alpha, temperature, adaptive, dtype, loss_tol, grad_tol):
     ours_in = z.to(dtype)
     ref_in = ours_in.double()  # the reference sees exactly the values we see, in float64
-    loss, grad = loss_and_grad(ts2.sparsemax_plus_loss, ours_in, y, alpha=alpha,
+    loss, grad = loss_and_grad(ts2.ops.sparsemax_plus_loss, ours_in, y, alpha=alpha,
                                temperature=temperature, adaptive=adaptive, reduction="none")
     ref_loss, ref_grad = loss_and_grad(authors_sparsemax_plus, ref_in, y, alpha=alpha,
                                        temperature=temperature, adaptive=adaptive)
@@ -47,11 +47,11 @@ def test_sparsemax_plus_matches_authors_float64(case):
 
 def test_clamp_case_is_clamped_and_has_no_suppression_gradient():
     z, y = make_case("clamp_active")
-    stats = ts2.token_diagnostics(z.float(), y)
+    stats = ts2.ops.token_diagnostics(z.float(), y)
     assert torch.all(stats["clamped"] == 1)
     assert torch.all(stats["out_of_support_mass"] > 0.99)
-    loss_plus, grad_plus = loss_and_grad(ts2.sparsemax_plus_loss, z.float(), y, reduction="none")
-    loss_sm, grad_sm = loss_and_grad(ts2.sparsemax_loss, z.float(), y, reduction="none")
+    loss_plus, grad_plus = loss_and_grad(ts2.ops.sparsemax_plus_loss, z.float(), y, reduction="none")
+    loss_sm, grad_sm = loss_and_grad(ts2.ops.sparsemax_loss, z.float(), y, reduction="none")
     torch.testing.assert_close(loss_plus, loss_sm + 0.25 * torch.log(torch.tensor(100.0)))
     torch.testing.assert_close(grad_plus, grad_sm)
 
@@ -59,7 +59,7 @@ def test_clamp_case_is_clamped_and_has_no_suppression_gradient():
 @pytest.mark.parametrize("temperature", [1.0, 0.7])
 def test_sparsemax_loss_matches_entmax(temperature):
     z, y = make_case("llm")
-    loss, grad = loss_and_grad(ts2.sparsemax_loss, z, y, temperature=temperature, reduction="none")
+    loss, grad = loss_and_grad(ts2.ops.sparsemax_loss, z, y, temperature=temperature, reduction="none")
     ref_loss, ref_grad = loss_and_grad(lambda x: entmax.sparsemax_loss(x * temperature, y), z)
     torch.testing.assert_close(loss, ref_loss)
     torch.testing.assert_close(grad, ref_grad)
@@ -69,7 +69,7 @@ def test_sparsemax_loss_matches_entmax(temperature):
 def test_cross_entropy_matches_torch(case):
     z, y = make_case(case)
     for dtype, tol in [(torch.float32, 1e-5), (torch.float64, 1e-12)]:
-        loss, grad = loss_and_grad(ts2.cross_entropy_loss, z.to(dtype), y, reduction="none")
+        loss, grad = loss_and_grad(ts2.ops.cross_entropy_loss, z.to(dtype), y, reduction="none")
         ref_loss, ref_grad = loss_and_grad(F.cross_entropy, z.to(dtype).double(), y, reduction="none")
         torch.testing.assert_close(loss.double(), ref_loss, rtol=tol, atol=tol)
         torch.testing.assert_close(grad.double(), ref_grad, rtol=tol, atol=tol)
@@ -80,7 +80,7 @@ def test_cross_entropy_matches_torch(case):
 @pytest.mark.parametrize("case", ["llm", "flat", "masked_vocabulary", "peaked"])
 def test_gem_matches_naive(case, beta, h):
     z, y = make_case(case)
-    loss, grad = loss_and_grad(ts2.gem_loss, z.float(), y, beta=beta, h=h, reduction="none")
+    loss, grad = loss_and_grad(ts2.ops.gem_loss, z.float(), y, beta=beta, h=h, reduction="none")
     ref_loss, ref_grad = loss_and_grad(naive_gem, finite(z.float().double()), y, beta=beta, h=h)
     torch.testing.assert_close(loss.double(), ref_loss, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(grad.double(), ref_grad, rtol=1e-5, atol=1e-6)
@@ -91,17 +91,17 @@ def test_dft_matches_trl_formula(case):
     # TRL (loss_type="dft"): per-token -log p(y) * p(y).detach()
     z, y = make_case(case)
     for dtype, tol in [(torch.float32, 1e-5), (torch.float64, 1e-12)]:
-        loss, grad = loss_and_grad(ts2.dft_loss, z.to(dtype), y, reduction="none")
+        loss, grad = loss_and_grad(ts2.ops.dft_loss, z.to(dtype), y, reduction="none")
         ref_loss, ref_grad = loss_and_grad(naive_dft, z.to(dtype).double(), y)
         torch.testing.assert_close(loss.double(), ref_loss, rtol=tol, atol=tol)
         torch.testing.assert_close(grad.double(), ref_grad, rtol=tol, atol=tol)
 
 
 GRADCHECK_LOSSES = {
-    "ce": lambda z, y: ts2.cross_entropy_loss(z, y),
-    "sparsemax": lambda z, y: ts2.sparsemax_loss(z, y, temperature=0.7),
-    "ts2": lambda z, y: ts2.sparsemax_plus_loss(z, y, alpha=0.5, temperature=0.7),
-    "ts2-none": lambda z, y: ts2.sparsemax_plus_loss(z, y, reduction="none"),
+    "ce": lambda z, y: ts2.ops.cross_entropy_loss(z, y),
+    "sparsemax": lambda z, y: ts2.ops.sparsemax_loss(z, y, temperature=0.7),
+    "ts2": lambda z, y: ts2.ops.sparsemax_plus_loss(z, y, alpha=0.5, temperature=0.7),
+    "ts2-none": lambda z, y: ts2.ops.sparsemax_plus_loss(z, y, reduction="none"),
 }
 
 
@@ -181,11 +181,11 @@ def test_num_items_in_batch_over_micro_batches_equals_full_batch(name):
 def test_backward_scales_by_incoming_gradient():
     z, y = make_case("llm")
     x = z.float().requires_grad_()
-    (3.0 * ts2.sparsemax_plus_loss(x, y)).backward()
-    _, grad = loss_and_grad(ts2.sparsemax_plus_loss, z.float(), y)
+    (3.0 * ts2.ops.sparsemax_plus_loss(x, y)).backward()
+    _, grad = loss_and_grad(ts2.ops.sparsemax_plus_loss, z.float(), y)
     torch.testing.assert_close(x.grad, 3 * grad)
     x.grad = None
-    losses = ts2.sparsemax_plus_loss(x, y, reduction="none")
+    losses = ts2.ops.sparsemax_plus_loss(x, y, reduction="none")
     weights = torch.rand(len(y))
     (losses * weights).sum().backward()
     ref = loss_and_grad(lambda a: authors_sparsemax_plus(a, y) * weights.double(), z.float().double())[1]
@@ -196,7 +196,7 @@ def test_backward_scales_by_incoming_gradient():
 def test_diagnostics_match_direct_computation(case):
     z, y = make_case(case)
     z = z.float()
-    stats = ts2.token_diagnostics(z, y, temperature=0.5)
+    stats = ts2.ops.token_diagnostics(z, y, temperature=0.5)
     p_star = entmax.sparsemax(z.double() * 0.5, dim=-1)
     p = torch.softmax(z.double(), -1)
     outside = (p_star == 0) & (torch.arange(z.shape[1])[None] != y[:, None])
@@ -207,7 +207,7 @@ def test_diagnostics_match_direct_computation(case):
     torch.testing.assert_close(stats["ce"].double(), F.cross_entropy(z.double(), y, reduction="none"),
                                rtol=1e-6, atol=1e-5)
     assert torch.equal(stats["clamped"], ((p * outside).sum(-1) > 0.99).float())
-    _, same = ts2.sparsemax_plus_loss(z, y, temperature=0.5, return_diagnostics=True)
+    _, same = ts2.ops.sparsemax_plus_loss(z, y, temperature=0.5, return_diagnostics=True)
     for key in stats:
         torch.testing.assert_close(same[key], stats[key])
 
@@ -215,7 +215,7 @@ def test_diagnostics_match_direct_computation(case):
 def test_no_gradient_needed_under_no_grad():
     z, y = make_case("llm")
     with torch.no_grad():
-        loss = ts2.sparsemax_plus_loss(z.float(), y)
+        loss = ts2.ops.sparsemax_plus_loss(z.float(), y)
     torch.testing.assert_close(loss.double(), authors_sparsemax_plus(z.float().double(), y).mean(),
                                rtol=1e-5, atol=1e-5)
 

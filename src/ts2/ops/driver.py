@@ -9,6 +9,7 @@ usual scalar loss.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 
@@ -70,7 +71,18 @@ def reduction_weight(reduction: str, num_valid: int, num_items_in_batch, device)
     return torch.tensor(1.0, device=device)
 
 
-RowsFn = Callable[..., tuple]  # a per-row kernel of ``row_losses`` with its settings bound
+@dataclass(frozen=True)
+class RowsFn:
+    """A per-row kernel of ``row_losses`` with its settings bound:
+    ``kernel(z, y, grad, grad_scale, want_stats) -> (loss, stats)``.  ``overwrites_logits``: the
+    kernel may write the gradient into the buffer that holds ``z`` (the fused path then keeps one
+    chunk buffer instead of two)."""
+
+    kernel: Callable[..., tuple]
+    overwrites_logits: bool = False
+
+    def __call__(self, *args, **kwargs) -> tuple:
+        return self.kernel(*args, **kwargs)
 
 
 def compute_dtype(dtype: torch.dtype) -> torch.dtype:

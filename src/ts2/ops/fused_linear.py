@@ -66,7 +66,7 @@ class _FusedLinearLoss(torch.autograd.Function):
         grad_b = torch.zeros(vocab, dtype=compute, device=hidden.device) if need_b else None
         total = torch.zeros((), dtype=compute, device=hidden.device)
         logits_buf = grad_buf = None
-        overwrite = (getattr(rows_fn, "grad_may_overwrite_logits", False) and stats_out is None
+        overwrite = (rows_fn.overwrites_logits and stats_out is None
                      and h2.dtype == compute)
         for start in range(0, count, chunk_size):
             stop = min(start + chunk_size, count)

@@ -36,31 +36,25 @@ Diagnostics = dict[str, torch.Tensor]
 
 
 def ce_rows_fn() -> RowsFn:
-    fn = functools.partial(row_losses.ce_rows)
-    fn.grad_may_overwrite_logits = True
-    return fn
+    return RowsFn(row_losses.ce_rows, overwrites_logits=True)
 
 
 def dft_rows_fn() -> RowsFn:
-    fn = functools.partial(row_losses.dft_rows)
-    fn.grad_may_overwrite_logits = True
-    return fn
+    return RowsFn(row_losses.dft_rows, overwrites_logits=True)
 
 
 def sparsemax_plus_rows_fn(alpha: float = 0.25, temperature: float = 1.0, adaptive: bool = False) -> RowsFn:
     """Per-row Sparsemax+ kernel with validated hyper-parameters (alpha=0: the sparsemax loss)."""
     check_non_negative("alpha", alpha)
     check_positive("temperature", temperature)
-    fn = functools.partial(row_losses.sparsemax_plus_rows, alpha=float(alpha),
-                           temperature=float(temperature), adaptive=bool(adaptive))
-    fn.grad_may_overwrite_logits = True
-    return fn
+    return RowsFn(functools.partial(row_losses.sparsemax_plus_rows, alpha=float(alpha),
+                                    temperature=float(temperature), adaptive=bool(adaptive)), overwrites_logits=True)
 
 
 def gem_rows_fn(beta: float = 0.7, h: str = "linear") -> RowsFn:
     check_positive("beta", beta)
     check_choice("h", h, GEM_WEIGHTINGS)
-    return functools.partial(row_losses.gem_rows, beta=float(beta), h=h)
+    return RowsFn(functools.partial(row_losses.gem_rows, beta=float(beta), h=h))
 
 
 class _LogitsLoss(torch.autograd.Function):

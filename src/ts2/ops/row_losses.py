@@ -17,7 +17,7 @@ They allocate nothing of size [n, V] except where noted, so that a caller loopin
 blocks keeps the temporaries in cache; the only full-size buffer is the caller's ``grad``.
 ce_rows and sparsemax_plus_rows read ``z`` only before they write ``grad``, so without stats
 ``grad`` may be ``z`` itself (the fused path then needs one [chunk, V] buffer, not two); their
-factories mark this with ``grad_may_overwrite_logits``.
+factories mark this with ``RowsFn.overwrites_logits``.
 Entries equal to -inf (masked vocabulary) are handled: they get zero probability and gradient.
 """
 
