@@ -26,7 +26,8 @@ def _pins() -> dict[str, list[Version]]:
 
 def _bounds() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    requirements = [*project["dependencies"], *(r for extra in project["optional-dependencies"].values() for r in extra)]
+    extras = project["optional-dependencies"].values()
+    requirements = [*project["dependencies"], *(r for extra in extras for r in extra)]
     bounds = {}
     for requirement in requirements:
         match = re.fullmatch(r"([A-Za-z0-9_.\-]+)>=([0-9.]+)", requirement)
