@@ -283,8 +283,8 @@ def test_the_grid_is_extended_while_a_method_is_above_the_lowest_target(setup):
     raw = {**raw, "sampling": {"n": 4, "temperatures": [0.5, 1.0], "max_temperature": 1.3, "extend_step": 0.1},
            "verdict": {"method": "ts2", "split": "seen", "levels": {"accuracy": [0.9, 0.6]}}}
     run = Compare(CompareConfig.from_dict(raw, root), root / "out", log=lambda message: None)
-    assert run._extension_pending("ts2", 0) and not run._extension_pending("ts2", 1)
-    assert not run._extension_pending("base", 0)
+    assert run.grid.pending("ts2", 0) and not run.grid.pending("ts2", 1)
+    assert not run.grid.pending("base", 0)
 
     def write(temperature, path, accurate):
         answer = "3" if accurate else "I would rather not say"
@@ -298,12 +298,12 @@ def test_the_grid_is_extended_while_a_method_is_above_the_lowest_target(setup):
         sampled.append(temperature)
         write(temperature, path, temperature < 1.2)
 
-    run._extend("ts2", "ts2-seed0", [0.5, 1.0], sample)
-    assert sampled == [1.1, 1.2] and run.temperatures("ts2") == [0.5, 1.0, 1.1, 1.2]
-    assert not run._extension_pending("ts2", 0) and run.temperatures("ce") == [0.5, 1.0]
+    run.grid.extend("ts2", "ts2-seed0", [0.5, 1.0], sample)
+    assert sampled == [1.1, 1.2] and run.grid.temperatures("ts2") == [0.5, 1.0, 1.1, 1.2]
+    assert not run.grid.pending("ts2", 0) and run.grid.temperatures("ce") == [0.5, 1.0]
     sampled.clear()
     write(1.0, root / "out" / "samples" / "ce-seed0-T1.0.jsonl", True)
-    run._extend("ce", "ce-seed0", [0.5, 1.0], lambda t, p: (sampled.append(t), write(t, p, True)))
+    run.grid.extend("ce", "ce-seed0", [0.5, 1.0], lambda t, p: (sampled.append(t), write(t, p, True)))
     assert sampled == [1.1, 1.2, 1.3]  # still accurate: stops at max_temperature
 
 
@@ -317,7 +317,7 @@ def test_the_grid_is_extended_down_while_a_method_is_below_the_highest_target(se
                                "extend_step": 0.2},
            "verdict": {"method": "ts2", "split": "seen", "band": [0.6, 0.9]}}
     run = Compare(CompareConfig.from_dict(raw, root), root / "out", log=lambda message: None)
-    assert run._extension_pending("ts2", 0)
+    assert run.grid.pending("ts2", 0)
 
     def write(path, accurate):
         answer = "3" if accurate else "I would rather not say"
@@ -332,8 +332,8 @@ def test_the_grid_is_extended_down_while_a_method_is_below_the_highest_target(se
         sampled.append(temperature)
         write(path, temperature < 0.5)
 
-    run._extend("ts2", "ts2-seed0", [0.8, 1.0], sample)
-    assert sampled == [0.6, 0.4] and run.temperatures("ts2") == [0.8, 1.0, 0.6, 0.4]
+    run.grid.extend("ts2", "ts2-seed0", [0.8, 1.0], sample)
+    assert sampled == [0.6, 0.4] and run.grid.temperatures("ts2") == [0.8, 1.0, 0.6, 0.4]
     record = json.loads((root / "out" / "runs" / "ts2-temperatures.json").read_text())
     assert record["highest_target"] == 0.9 and record["lowest_target"] == 0.6
     with pytest.raises(DataError, match="min_temperature"):
@@ -373,9 +373,9 @@ def test_every_seed_is_sampled_lower_while_the_mean_accuracy_misses_the_highest_
         for seed in (0, 1):
             write(method, seed, temperature)
 
-    run.bracket_means(sample_seeds)
+    run.grid.bracket_means(sample_seeds)
     assert sampled == [("ts2", 0.7), ("ts2", 0.6)]
-    assert run.temperatures("ts2") == [0.8, 1.0, 0.7, 0.6] and run.temperatures("ce") == [0.8, 1.0]
+    assert run.grid.temperatures("ts2") == [0.8, 1.0, 0.7, 0.6] and run.grid.temperatures("ce") == [0.8, 1.0]
     record = json.loads((root / "out" / "runs" / "ts2-temperatures.json").read_text())
     assert record["by_mean_of_seeds"] == [0.7, 0.6]
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from ..formats import DataError
 from .config import CompareConfig, read_eval_prompts
-from .report import build_report, write_report
-from .scores import SAMPLE_FILE, discover_temperatures
+from .layout import SAMPLE_FILE
+from .report import report_of, write_report
+from .scores import discover_temperatures
 
 
 def analyze_samples(cfg: CompareConfig, samples, output, text_metrics: bool = True) -> dict:
@@ -33,6 +34,6 @@ def analyze_samples(cfg: CompareConfig, samples, output, text_metrics: bool = Tr
     required = {m: cfg.temperatures_of(m) for m in methods}
     temps = discover_temperatures(samples, methods, cfg.seeds, required)
     out.mkdir(parents=True, exist_ok=True)
-    report = build_report(cfg, prompts, samples, out, temps, None, {"samples": str(samples.resolve())}, text_metrics)
+    report = report_of(cfg, prompts, samples, out, temps, None, {"samples": str(samples.resolve())}, text_metrics)
     write_report(out, report)
     return report

@@ -20,8 +20,7 @@ import random
 from pathlib import Path
 
 from ..formats import DataError, iter_jsonl, write_jsonl_atomic
-
-AUDIT_FILE = "offlist_audit.jsonl"
+from .layout import AUDIT_FILE
 
 
 def audit_rows(off_list: dict, prompts: list[dict], methods, seed: int = 0) -> list[dict]:

@@ -1,7 +1,7 @@
 """The written report of a `ts2 compare` run: report.json, report.md, the console summary, figures.
 
-``build_report`` scores the samples and hands them to ``analysis.analyze``; everything below it only
-formats.  report.json (``"protocol": "ts2-compare-v3"``):
+``gather`` scores the samples and reads the run's files; ``build_report`` turns them into the report
+(``analysis.analyze``, no I/O); everything below it formats and writes.  report.json (``"protocol": "ts2-compare-v3"``):
     methods  -> method -> split -> metric -> {"mean", "ci95", "se", "df", "prompts"}   (at the report
                 temperature: the checks' temperature, else the verdict's first temperature level, else
                 the grid's temperature nearest 1)
@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..formats import write_json_atomic, write_text_atomic
 from .analysis import analyze
 from .audit import audit_rows, read_judgements, summary, with_judged, write_audit
 from .config import nearest_one
-from .scores import ALL_METRICS, per_prompt, score_arrays
+from .layout import Layout, run_name
+from .scores import ALL_METRICS, Scores, per_prompt, score_arrays
 
 TABLE_METRICS = ("accuracy", "lenient_accuracy", "coverage", "lenient_coverage", "valid_simpson", "share_off_list",
                  "pass@1", "lenient_pass@1", "distinct_1", "self_bleu", "entropy")
@@ -37,16 +39,6 @@ FRONTIER_COLUMNS = ("lenient_accuracy", "accuracy", "lenient_coverage", "valid_s
                     "share_off_list")
 STATUS_TEXT = {"ok": "", "accuracy_cost": "accuracy cost", "grid_short": "grid too short (extend T)",
                "baseline_unreadable": "the baseline does not reach it"}
-
-
-def _timing(cfg, out: Path) -> dict:
-    timing = {}
-    for method in cfg.all_methods():
-        for seed in cfg.seeds:
-            path = out / "runs" / f"{method}-seed{seed}.json"
-            if path.is_file():
-                timing.setdefault(method, {})[str(seed)] = json.loads(path.read_text())
-    return timing
 
 
 def _versions() -> dict:
@@ -69,10 +61,27 @@ def report_temperature(cfg, temperatures) -> float:
     return nearest_one(temperatures)
 
 
-def build_report(cfg, prompts: list[dict], samples: Path, out: Path, temps_of: dict, positions: Path | None = None,
-                 extra_settings: dict | None = None, text_metrics: bool = True) -> dict:
-    """Score the sample files of every method in ``temps_of`` (method -> its temperatures), write the
-    off-list audit file into ``out``, and return the report."""
+@dataclass
+class ReportInputs:
+    """What a report is made from, read and scored before it: the score arrays, the judged audit
+    (its judgements and the arrays scored with them) where there is one, the audit file's name, the
+    probe panels, each run's record and the library versions."""
+
+    scores: Scores
+    audit_file: str
+    judged: dict | None = None
+    judged_arrays: dict | None = None
+    probe: dict = field(default_factory=dict)
+    timing: dict = field(default_factory=dict)
+    versions: dict = field(default_factory=dict)
+
+
+def gather(cfg, prompts: list[dict], samples: Path, out: Path, temps_of: dict, positions: Path | None = None,
+           text_metrics: bool = True) -> ReportInputs:
+    """Score the sample files in ``samples`` of every method in ``temps_of`` (method -> its
+    temperatures), write the off-list audit file into ``out``, and read the probe panels and run
+    records there."""
+    layout = Layout(out)
     methods = [m for m in cfg.all_methods() if m in temps_of]
     labelled = [cfg.baseline, *([cfg.checks["replicate"]] if cfg.checks and cfg.checks.get("replicate") else [])]
     scores = score_arrays(methods, cfg.seeds, temps_of, samples, prompts, labelled, positions, text_metrics)
@@ -83,16 +92,35 @@ def build_report(cfg, prompts: list[dict], samples: Path, out: Path, temps_of: d
         judged = read_judgements(cfg.audit["judged"])
         judged_arrays = {"arrays": score_arrays(methods, cfg.seeds, temps_of, samples, with_judged(prompts, judged),
                                                 cfg.baseline, positions, text_metrics=False).arrays}
-    numbers = analyze(cfg, prompts, scores, ALL_METRICS, judged_arrays)
+    probe = {m: json.loads(layout.probe(m).read_text()) for m in cfg.all_methods() if layout.probe(m).is_file()}
+    timing = {}
+    for method in cfg.all_methods():
+        for seed in cfg.seeds:
+            path = layout.run_record(run_name(method, seed))
+            if path.is_file():
+                timing.setdefault(method, {})[str(seed)] = json.loads(path.read_text())
+    return ReportInputs(scores, audit_file.name, judged, judged_arrays, probe, timing, _versions())
+
+
+def report_of(cfg, prompts: list[dict], samples: Path, out: Path, temps_of: dict, positions: Path | None = None,
+              extra_settings: dict | None = None, text_metrics: bool = True) -> dict:
+    """``build_report`` of what ``gather`` reads and scores."""
+    inputs = gather(cfg, prompts, samples, out, temps_of, positions, text_metrics)
+    return build_report(cfg, prompts, inputs, temps_of, extra_settings)
+
+
+def build_report(cfg, prompts: list[dict], inputs: ReportInputs, temps_of: dict,
+                 extra_settings: dict | None = None) -> dict:
+    """The report (see the module's docstring) of the scored ``inputs``: analysis, verdict and
+    settings; no file is read or written."""
+    scores = inputs.scores
+    methods = [m for m in cfg.all_methods() if m in temps_of]
+    compared = [m for m in methods if m != "base"]
+    numbers = analyze(cfg, prompts, scores, ALL_METRICS, inputs.judged_arrays)
     key = f"vs_{cfg.baseline}"
     by_temperature = {t: {"methods": b["methods"], key: b["vs"]} for t, b in numbers["temperatures"].items()}
     temperature = report_temperature(cfg, scores.temperatures)
     first = by_temperature.get(str(temperature)) or next(iter(by_temperature.values()))
-    probe = {}
-    for method in cfg.all_methods():
-        path = out / "probe" / f"{method}.json"
-        if path.is_file():
-            probe[method] = json.loads(path.read_text())
     counts = {s: {"open": sum(r["split"] == s and r["kind"] == "open" for r in prompts),
                   "closed": sum(r["split"] == s and r["kind"] == "closed" for r in prompts)}
               for s in sorted({r["split"] for r in prompts})}
@@ -104,12 +132,12 @@ def build_report(cfg, prompts: list[dict], samples: Path, out: Path, temps_of: d
         "verdict": numbers["verdict"], "checks": numbers["checks"], "readings": numbers["readings"],
         "outcomes": numbers.get("outcomes", {}),
         "peaks": numbers["peaks"], "frontier": numbers["frontier"], "temperatures": by_temperature,
-        "audit": {"file": audit_file.name, "rule": cfg.audit["rule"], "judged": cfg.audit["judged"],
-                  "methods": summary(scores.off_list, judged, compared),
+        "audit": {"file": inputs.audit_file, "rule": cfg.audit["rule"], "judged": cfg.audit["judged"],
+                  "methods": summary(scores.off_list, inputs.judged, compared),
                   "readings": numbers.get("audit_readings")},
-        "skipped": skipped, "timing": _timing(cfg, out), "probe": probe,
+        "skipped": skipped, "timing": inputs.timing, "probe": inputs.probe,
         "settings": {**cfg.to_dict(), "prompts": counts, "sampled_temperatures": temps_of,
-                     "versions": _versions(), **(extra_settings or {})},
+                     "versions": inputs.versions, **(extra_settings or {})},
         "per_prompt": per_prompt(scores.temperatures, prompts, scores.arrays),
     })
 
@@ -332,13 +360,14 @@ def write_report(out: Path, report: dict) -> None:
     from ..eval.probe import plot_probe
     from .figures import missing_figures, plot_frontier, plot_metrics
 
-    write_json_atomic(out / "report.json", report)
+    layout = Layout(out)
+    write_json_atomic(layout.file("report.json"), report)
     if report["probe"]:
-        plot_probe(list(report["probe"].values()), out / "probe.png", list(report["probe"]))
+        plot_probe(list(report["probe"].values()), layout.file("probe.png"), list(report["probe"]))
     missing = missing_figures(report)
     for name, plot in (("metrics.png", plot_metrics), ("frontier.png", plot_frontier)):
         if name in missing:
-            (out / name).unlink(missing_ok=True)  # a figure of an earlier report would mislead
+            layout.file(name).unlink(missing_ok=True)  # a figure of an earlier report would mislead
         else:
-            plot(report, out / name)
-    write_text_atomic(out / "report.md", markdown(report))
+            plot(report, layout.file(name))
+    write_text_atomic(layout.file("report.md"), markdown(report))

@@ -1,7 +1,7 @@
 """Start a comparison from another one's finished runs (``ts2 compare --reuse DIR``).
 
 A larger comparison often contains a smaller one: ``ts2 demo --full`` has every run of ``make demo``
-(the same methods at the same seeds) and more.  A run is a set of stage files (``run.py``'s
+(the same methods at the same seeds) and more.  A run is a set of stage files (``layout.py``'s
 layout), so the runs the two share can be taken over instead of made again, when everything that
 makes a run is the same in both configurations:
 
@@ -21,6 +21,7 @@ import shutil
 from pathlib import Path
 
 from ..formats import DataError
+from .layout import Layout, run_name
 
 SHARED_KEYS = ("base_model", "base_model_revision", "training", "sampling", "prompting", "base_prompting", "runtime")
 
@@ -37,7 +38,7 @@ def _link_tree(source: Path, target: Path) -> None:
 
 def _source(source: Path) -> tuple[dict, dict]:
     """(config.json, inputs.json) of another comparison's output directory."""
-    files = [source / "config.json", source / "inputs.json"]
+    files = [Layout(source).config, Layout(source).inputs]
     if not all(f.is_file() for f in files):
         raise DataError(f"--reuse {source}: not a ts2 compare output directory (no config.json / inputs.json)")
     config, inputs = (json.loads(f.read_text()) for f in files)
@@ -71,16 +72,16 @@ def reuse_runs(config: dict, runs: list[tuple[str, int]], source, output, log=pr
     returns the run names taken."""
     source, output = Path(source), Path(output)
     theirs, _ = _source(source)
+    there, here = Layout(source), Layout(output)
     taken = []
     same_first_seed = theirs["seeds"][0] == config["seeds"][0]
     for method, seed in runs:
-        name = f"{method}-seed{seed}"
-        files = [*(source / "samples").glob(f"{name}-T*.jsonl"), source / "positions" / f"{name}.json",
-                 source / "runs" / f"{name}.json", source / "logs" / f"{name}.log"]
+        name = run_name(method, seed)
+        files = [*there.run_samples(name), there.positions(name), there.run_record(name), there.log(name)]
         if same_first_seed:  # the grid's extension is decided by the first seed
-            files.append(source / "runs" / f"{method}-temperatures.json")
+            files.append(there.grid_record(method))
         if _probe_settings(config) == _probe_settings(theirs) and seed == config["seeds"][0]:
-            files.append(source / "probe" / f"{method}.json")
+            files.append(there.probe(method))
         copied = False
         for path in files:
             target = output / path.relative_to(source)
@@ -88,10 +89,10 @@ def reuse_runs(config: dict, runs: list[tuple[str, int]], source, output, log=pr
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, target)
                 copied = True
-        model = source / "models" / name
-        if model.is_dir() and not (output / "models" / name).exists():
-            (output / "models").mkdir(parents=True, exist_ok=True)
-            _link_tree(model, output / "models" / name)
+        model = there.model(name)
+        if model.is_dir() and not here.model(name).exists():
+            here.model(name).parent.mkdir(parents=True, exist_ok=True)
+            _link_tree(model, here.model(name))
             copied = True
         if copied:
             taken.append(name)

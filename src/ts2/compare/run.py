@@ -6,20 +6,8 @@ its result under the output directory and is skipped when that result exists, so
 comparison resumes where it stopped (sampling resumes mid-file).  The output directory belongs to
 one configuration: resuming with a different one is refused.
 
-Layout of OUTPUT:
-    config.json                      the resolved configuration (checked on resume)
-    inputs.json                      digests of the SFT files and the evaluation prompts, and a Hub base
-                                     model's commit (base_model_revision; checked on resume)
-    models/<method>-seed<s>/         fine-tuned models (ts2 train output)
-    samples/<method>-seed<s>-T<t>.jsonl   generations (ts2 generate format)
-    positions/<method>-seed<s>.json  entropy / invalid mass at the answer position, per open prompt
-    probe/<method>.json, probe.png   the probe panels
-    runs/<method>-seed<s>.json       wall times of training and sampling (of the run it was reused from, if so)
-    runs/<method>-temperatures.json  temperatures the grid was extended by (sampling.max_temperature,
-                                     min_temperature)
-    logs/<method>-seed<s>.log        what training printed
-    offlist_audit.jsonl              every distinct off-list answer, pooled and blind (``audit.py``)
-    report.json, report.md, frontier.png, metrics.png
+The output folder's files are named in ``layout.py``; the grid search is ``grid.py``, the checks of
+the inputs ``inputs.py``, the report ``report.py``.
 """
 
 from __future__ import annotations
@@ -30,8 +18,11 @@ import json
 import time
 from pathlib import Path
 
-from ..formats import DataError, resumable_rows, write_json_atomic
+from ..formats import resumable_rows, write_json_atomic
 from .config import CompareConfig, read_eval_prompts
+from .grid import TemperatureGrid
+from .inputs import check_inputs, claim_output, input_digests
+from .layout import Layout, run_name
 
 PRIOR_SECONDS = {"import": 60.0, "train": 120.0, "evaluate": 60.0}  # ETA before anything is measured
 
@@ -40,129 +31,38 @@ class Compare:
     def __init__(self, config: CompareConfig, output, log=print, progress=None, reuse=None, pool=None):
         from .launch import Single
 
-        self.config, self.out = config, Path(output)
+        self.config, self.out, self.layout = config, Path(output), Layout(output)
         self.reuse = reuse
         self.pool = pool or Single()  # where training and sampling run (``launch``: across a launcher's ranks)
         self.log = log
         self.progress = progress or (lambda description, done, total, eta: None)
         self.prompts = read_eval_prompts(config.eval_prompts)
-        self.stages_done = 0
-        self.measured: dict[str, list[float]] = {}
-        self._hub_base = None  # the Hub base model's snapshot and commit, resolved once
+        self.clock = StageClock(self.progress)
+        self.base = BaseModel(config.base_model, config.base_model_revision)
+        self.grid = TemperatureGrid(config, self.layout, self.prompts, log)
 
     # ---- bookkeeping -------------------------------------------------------------------------
-    def _claim_output(self) -> None:
-        record = self.config.to_dict()
-        path = self.out / "config.json"
-        if path.is_file():
-            previous = json.loads(path.read_text())
-            if _without_data_paths(previous) != _without_data_paths(json.loads(json.dumps(record))):
-                raise DataError(f"{self.out}: holds a comparison made with another configuration "
-                                f"(see {path}); use another output directory")
-        else:
-            write_json_atomic(path, record)
-        inputs, path = self._inputs(), self.out / "inputs.json"
-        if path.is_file():
-            previous = json.loads(path.read_text())
-            changed = sorted(k for k in set(previous) | set(inputs) if previous.get(k) != inputs.get(k))
-            if changed:
-                raise DataError(f"{self.out}: {', '.join(changed)} changed since its models and samples were made "
-                                f"(digests in {path}); use another output directory to start fresh")
-        else:
-            write_json_atomic(path, inputs)
-
-    def _inputs(self) -> dict:
-        """Digests of what the stages were made from: every SFT file, and the evaluation prompts as
-        they are sampled (ids and texts; their answer lists only change the scores, which every
-        report recomputes)."""
-        import hashlib
-
-        def digest(data: bytes) -> str:
-            return hashlib.sha256(data).hexdigest()[:16]
-
-        cfg = self.config
-        files = {"train_data": cfg.train_data, **{f"methods.{m}.train_data": s["train_data"]
-                                                 for m, s in cfg.methods.items() if "train_data" in s}}
-        prompts = [[r["id"], r.get("prompt"), r.get("messages")] for r in self.prompts]
-        hub = {} if self.hub_base() is None else {"base_model_revision": self.hub_base().revision}
-        return {**{k: digest(Path(v).read_bytes()) for k, v in files.items()},
-                "eval_prompts": digest(json.dumps(prompts).encode()), **hub}
-
-    def hub_base(self):
-        """The base model as a ``ts2.hf.hub.Resolved`` when it is a Hub id (else None); a resumed
-        comparison is refused when the commit is no longer the one its runs were made from."""
-        from ..hf.hub import looks_like_path, resolve_model
-
-        source = self.config.base_model
-        if not source or source.startswith("gguf:") or looks_like_path(source):
-            return None
-        if self._hub_base is None:
-            self._hub_base = resolve_model(source, self.config.base_model_revision, "base_model")
-        return self._hub_base
-
-    def _check_inputs(self) -> None:
-        """Refuse, before the output directory is made, SFT files that are no JSONL (a directory,
-        bytes that are not UTF-8, a line that is not JSON) and a local base model without whole
-        weights: the messages name the file."""
-        from ..formats import iter_jsonl
-        from ..hf.weights import weights_problem
-
-        cfg = self.config
-        for name, path in {"train_data": cfg.train_data, **{f"methods.{m}.train_data": s["train_data"]
-                                                           for m, s in cfg.methods.items() if "train_data" in s}
-                           }.items():
-            if Path(path).is_dir():
-                raise DataError(f"config: {name} {path}: is a directory; ts2 compare trains on a JSONL file")
-            if Path(path).is_file():
-                for _ in iter_jsonl(path):
-                    pass
-        if not cfg.base_model.startswith("gguf:"):
-            problem = weights_problem(cfg.base_model)
-            if problem:
-                raise DataError(f"config: base_model {cfg.base_model}: {problem}")
-
-    def run_name(self, method: str, seed: int) -> str:
-        return f"{method}-seed{seed}"
+    def _digests(self) -> dict:
+        hub = self.base.hub()
+        return input_digests(self.config, self.prompts, None if hub is None else hub.revision)
 
     def _run_record(self, name: str) -> dict:
-        path = self.out / "runs" / f"{name}.json"
+        path = self.layout.run_record(name)
         return json.loads(path.read_text()) if path.is_file() else {}
 
     def _update_record(self, name: str, **values) -> None:
-        record = {**self._run_record(name), **values}
-        write_json_atomic(self.out / "runs" / f"{name}.json", record)
-
-    def _stage(self, kind: str, description: str, remaining: list[str]) -> None:
-        def estimate(k):
-            seen = self.measured.get(k)
-            return sum(seen) / len(seen) if seen else PRIOR_SECONDS[k]
-
-        eta = sum(estimate(k) for k in remaining)
-        self.progress(description, self.stages_done, self.stages_done + len(remaining), eta)
-
-    def _measure(self, kind: str, seconds: float) -> None:
-        self.measured.setdefault(kind, []).append(seconds)
+        write_json_atomic(self.layout.run_record(name), {**self._run_record(name), **values})
 
     # ---- stages ------------------------------------------------------------------------------
     def base_model(self):
         """The base model: a directory (str), or a Hub id's ``Resolved`` snapshot and commit."""
-        source = self.config.base_model
-        if self.hub_base() is not None:
-            return self.hub_base()
-        if not source.startswith("gguf:"):
-            return source
-        from ..hf.gguf import cached_import
-
-        start = time.perf_counter()
-        path = cached_import(source.removeprefix("gguf:"), log=self.log)
-        self._measure("import", time.perf_counter() - start)
-        return str(path)
+        return self.base.resolve(self.log, self.clock)
 
     def train(self, method: str, seed: int, base) -> Path:
         from ..training import CONFIG_NAME
 
-        name = self.run_name(method, seed)
-        target = self.out / "models" / name
+        name = run_name(method, seed)
+        target = self.layout.model(name)
         if (target / CONFIG_NAME).is_file():
             return target
         own = dict(self.config.methods[method])
@@ -171,7 +71,7 @@ class Compare:
         settings = {"report_to": "none", "save_strategy": "no", "disable_tqdm": True, "logging_steps": 1,
                     **self.config.training, **own,
                     **_model_settings(base), "data": data, "output": str(target), "seed": actual, "data_seed": actual}
-        log_path = self.out / "logs" / f"{name}.log"
+        log_path = self.layout.log(name)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         with open(log_path, "w") as log_file, contextlib.redirect_stdout(log_file):
@@ -183,7 +83,7 @@ class Compare:
                             train_steps=trainer.state.global_step,
                             train_loss_first=losses[0] if losses else None,
                             train_loss_last=losses[-1] if losses else None)
-        self._measure("train", seconds)
+        self.clock.measure("train", seconds)
         del trainer
         gc.collect()
         return target
@@ -191,17 +91,7 @@ class Compare:
     def model_dir(self, method: str, seed: int) -> Path:
         """Where the method's run of ``seed`` has its model (a resample: its source's)."""
         source = self.config.methods[method].get("resample_of", method)
-        return self.out / "models" / self.run_name(source, seed)
-
-    def _seed_offset(self, method: str) -> int:
-        """``methods.<m>.seed_offset``: run s of the method uses seed s + offset (0 for the base)."""
-        return 0 if method == "base" else self.config.methods[method].get("seed_offset", 0)
-
-    def _prompting(self, method: str) -> dict:
-        return self.config.base_prompting if method == "base" else self.config.prompting
-
-    def _prompt_text(self, row: dict, method: str) -> str:
-        return self._prompting(method)["format"].format(prompt=row["prompt"])
+        return self.layout.model(run_name(source, seed))
 
     def evaluate(self, method: str, seed: int, model_dir) -> None:
         """Answer-position statistics, samples at every temperature and (first seed) the probe panel."""
@@ -209,14 +99,14 @@ class Compare:
         from ..formats import Prompt
         from ..generate import Sampler, SamplingSettings
 
-        name = self.run_name(method, seed)
-        cfg, prompting = self.config, self._prompting(method)
+        name = run_name(method, seed)
+        cfg, prompts_as = self.config, prompting(self.config, method)
         sampling = cfg.sampling
-        temps = self.temperatures(method)
-        sample_paths = {t: self.out / "samples" / f"{name}-T{t}.jsonl" for t in temps}
-        extend = self._extension_pending(method, seed)
-        position_path = self.out / "positions" / f"{name}.json"
-        probe_path = self.out / "probe" / f"{method}.json"
+        temps = self.grid.temperatures(method)
+        sample_paths = {t: self.layout.samples(name, t) for t in temps}
+        extend = self.grid.pending(method, seed)
+        position_path = self.layout.positions(name)
+        probe_path = self.layout.probe(method)
         want_probe = self._wants_probe(method, seed)
         if self.evaluated(method, seed):
             return
@@ -226,23 +116,23 @@ class Compare:
         sampler = Sampler.load(model_dir, self.pool.runtime(_runtime(cfg)))
         # The probes read the model's logits: the sampler's model, or (vLLM) their own copy of it.
         device_dtype = (cfg.runtime["device"], cfg.runtime["dtype"])
-        chat = prompting["chat"]
+        chat = prompts_as["chat"]
         if not position_path.is_file():
             probe = NextTokenProbe(model_dir, *device_dtype, model=sampler.model, tokenizer=sampler.tokenizer)
             opened = [r for r in self.prompts if r["kind"] == "open" and "prompt" in r]
-            stats = probe.many([self._prompt_text(r, method) for r in opened], [r["valid"] for r in opened],
+            stats = probe.many([prompt_text(self.config, r, method) for r in opened], [r["valid"] for r in opened],
                                chat) if opened else []  # a task-only evaluation has no open prompt
             write_json_atomic(position_path, {r["id"]: {"invalid_mass": s["mass_outside_valid"],
                                                         "entropy": s["entropy"]} for r, s in zip(opened, stats)})
-        prompts = [Prompt(r["id"], None if "messages" in r else self._prompt_text(r, method), r.get("messages"), True)
+        prompts = [Prompt(r["id"], None if "messages" in r else prompt_text(cfg, r, method), r.get("messages"), True)
                    for r in self.prompts]
         record = self._run_record(name).get("sample_seconds", {})
 
         def sample(temperature, path):
             settings = SamplingSettings(n=sampling["n"], temperature=float(temperature), top_k=sampling["top_k"],
                                         top_p=sampling["top_p"], max_new_tokens=sampling["max_new_tokens"],
-                                        seed=seed + self._seed_offset(method),
-                                        stop=[*sampling["stop"], *prompting["stop"]])
+                                        seed=seed + seed_offset(self.config, method),
+                                        stop=[*sampling["stop"], *prompts_as["stop"]])
             result = self.pool.sample(sampler, model_dir, _runtime(cfg), prompts, path, settings, chat,
                                       cfg.runtime["batch_tokens"])
             key = f"T={temperature}"
@@ -254,17 +144,17 @@ class Compare:
             if not self._samples_complete(path):
                 sample(temperature, path)
         if extend:
-            self._extend(method, name, temps, sample)
+            self.grid.extend(method, name, temps, sample)
         if want_probe and not probe_path.is_file():
             probe = NextTokenProbe(model_dir, *device_dtype, model=sampler.model, tokenizer=sampler.tokenizer)
             p = cfg.probe
-            text = self._prompting(method)["format"].format(prompt=p["prompt"])
+            text = prompting(self.config, method)["format"].format(prompt=p["prompt"])
             if p["position"] == "first_match":
                 result = probe.first_match(text, p["match"], p["runs"], cfg.seeds[0], p["valid"], p["top_k"], chat)
             else:
                 result = probe(text, p["valid"], p["top_k"], chat)
             write_json_atomic(probe_path, {**result, "method": method})
-        self._measure("evaluate", time.perf_counter() - start)
+        self.clock.measure("evaluate", time.perf_counter() - start)
         sampler.close()
         sampler = None  # let its memory go before the next model loads
         gc.collect()
@@ -276,110 +166,11 @@ class Compare:
     def evaluated(self, method: str, seed: int) -> bool:
         """Whether a run's evaluation stage is complete: every sample file, its answer-position
         statistics, its probe panel where it has one, and the grid's extension decided."""
-        name = self.run_name(method, seed)
-        return (all(self._samples_complete(self.out / "samples" / f"{name}-T{t}.jsonl")
-                    for t in self.temperatures(method))
-                and (self.out / "positions" / f"{name}.json").is_file()
-                and ((self.out / "probe" / f"{method}.json").is_file() or not self._wants_probe(method, seed))
-                and not self._extension_pending(method, seed))
-
-    # ---- temperatures beyond the grid (sampling.max_temperature) ------------------------------
-    def _extension_path(self, method: str) -> Path:
-        return self.out / "runs" / f"{method}-temperatures.json"
-
-    def temperatures(self, method: str) -> list:
-        """The configured temperatures, plus those the grid was extended by for this method."""
-        path = self._extension_path(method)
-        extra = json.loads(path.read_text())["extended"] if path.is_file() else []
-        return [*self.config.temperatures_of(method), *extra]
-
-    def _extension_pending(self, method: str, seed: int) -> bool:
-        """Whether the first seed of ``method`` still has to decide the grid's extension."""
-        cfg = self.config
-        bounded = cfg.sampling["max_temperature"] is not None or cfg.sampling["min_temperature"] is not None
-        return (bounded and method != "base" and seed == cfg.seeds[0] and cfg.verdict is not None
-                and _targets(cfg) is not None and not self._extension_path(method).is_file())
-
-    def _extend(self, method: str, name: str, temps: list, sample) -> None:
-        """While the method is still more accurate than the lowest target at its highest temperature
-        (mean accuracy over the verdict split's open prompts, its first seed), sample one step
-        higher, up to sampling.max_temperature; while it is less accurate than the highest target
-        at its lowest temperature, one step lower, down to sampling.min_temperature.  Every later
-        seed uses the same temperatures."""
-        low_target, high_target = _targets(self.config)
-        extended, reached = self._walk(method, temps, lambda t: self._accuracy(name, t),
-                                       lambda t: sample(t, self.out / "samples" / f"{name}-T{t}.jsonl"))
-        write_json_atomic(self._extension_path(method), {"extended": extended, **reached, "lowest_target": low_target,
-                                                         "highest_target": high_target})
-
-    def _walk(self, method: str, temps: list, accuracy_at, sample, whose: str = "") -> tuple[list, dict]:
-        """Move the grid's edges outward one ``extend_step`` at a time (``sample(t)`` each new
-        temperature) while ``accuracy_at(edge)`` misses the targets: above the lowest at the highest
-        temperature (up to max_temperature), below the highest at the lowest one (down to
-        min_temperature).  Returns the temperatures added and the accuracy at each final edge."""
-        cfg = self.config
-        low_target, high_target = _targets(cfg)
-        temps, added, reached = list(temps), [], {}
-        for direction, bound, key in ((1, cfg.sampling["max_temperature"], "accuracy_at_highest"),
-                                      (-1, cfg.sampling["min_temperature"], "accuracy_at_lowest")):
-            if bound is None:
-                continue
-            while True:
-                edge = max(temps) if direction > 0 else min(temps)
-                accuracy = accuracy_at(edge)
-                nxt = round(edge + direction * cfg.sampling["extend_step"], 6)
-                beyond = nxt > bound + 1e-9 if direction > 0 else nxt < bound - 1e-9
-                short = accuracy > low_target if direction > 0 else accuracy < high_target
-                if beyond or not short or nxt <= 0:
-                    break
-                side = f"above the lowest target {low_target}" if direction > 0 else \
-                    f"below the highest target {high_target}"
-                self.log(f"{method}: {whose}{cfg.verdict['accuracy']} {accuracy:.3f} at T {edge} is {side}: "
-                         f"sampling T {nxt}")
-                sample(nxt)
-                temps.append(nxt)
-                added.append(nxt)
-            reached[key] = accuracy
-        return added, reached
-
-    def _accuracy(self, name: str, temperature) -> float:
-        """Mean verdict accuracy of one run's samples at ``temperature`` over the verdict split's open
-        prompts (no self-BLEU: only the accuracy decides)."""
-        from ..metrics.answer_sets import answer_key, open_scores
-        from .scores import read_samples
-
-        v = self.config.verdict
-        rows = [r for r in self.prompts if r["split"] == v["split"] and r["kind"] == "open"]
-        samples = read_samples(self.out / "samples" / f"{name}-T{temperature}.jsonl", {r["id"] for r in self.prompts})
-        return sum(open_scores(samples[r["id"]], answer_key(r["valid"]), text=False)[0][v["accuracy"]]
-                   for r in rows) / len(rows)
-
-    def bracket_means(self, sample_seeds=None) -> None:
-        """After every seed is sampled: while a method's accuracy averaged over its seeds is below the
-        highest target at its lowest temperature, every seed is sampled one step lower (down to
-        sampling.min_temperature); while it is above the lowest target at its highest temperature,
-        one step higher (up to max_temperature).  The first seed's search picks the grid from one
-        run, but the readings use the mean curve, and one seed's accuracy can sit far from the mean of
-        all (a seed at 0.974 where the mean of three was 0.918).
-        ``sample_seeds(method, temperature)`` samples every seed (default: ``evaluate``)."""
-        cfg = self.config
-        if cfg.verdict is None or _targets(cfg) is None:
-            return
-        sample_seeds = sample_seeds or self._sample_every_seed
-        for method in cfg.methods:
-            def mean_accuracy(temperature, method=method) -> float:
-                return sum(self._accuracy(self.run_name(method, s), temperature) for s in cfg.seeds) / len(cfg.seeds)
-
-            def sample(temperature, method=method) -> None:
-                path = self._extension_path(method)  # recorded first: a resumed run samples what is missing
-                record = json.loads(path.read_text()) if path.is_file() else {"extended": []}
-                record["extended"].append(temperature)
-                record.setdefault("by_mean_of_seeds", []).append(temperature)
-                write_json_atomic(path, record)
-                sample_seeds(method, temperature)
-
-            self._walk(method, self.temperatures(method), mean_accuracy, sample,
-                       f"mean over {len(cfg.seeds)} seeds of ")
+        name = run_name(method, seed)
+        return (all(self._samples_complete(self.layout.samples(name, t)) for t in self.grid.temperatures(method))
+                and self.layout.positions(name).is_file()
+                and (self.layout.probe(method).is_file() or not self._wants_probe(method, seed))
+                and not self.grid.pending(method, seed))
 
     def _sample_every_seed(self, method: str, temperature) -> None:
         for seed in self.config.seeds:  # evaluate() samples the temperatures a run still lacks
@@ -393,30 +184,24 @@ class Compare:
 
     # ---- driver ------------------------------------------------------------------------------
     def run(self) -> dict:
-        from .report import build_report, write_report
+        from .report import report_of, write_report
 
         cfg = self.config
-        self._check_inputs()
+        check_inputs(cfg)
         if self.reuse is not None:
             from .reuse import reuse_runs, shared_runs
 
-            runs = shared_runs(cfg.to_dict(), self._inputs(), Path(self.reuse))  # refused before the output is made
+            runs = shared_runs(cfg.to_dict(), self._digests(), Path(self.reuse))  # refused before the output is made
         self.out.mkdir(parents=True, exist_ok=True)
-        self._claim_output()
+        claim_output(cfg, self.layout, self._digests())
         if self.reuse is not None:
             reuse_runs(cfg.to_dict(), runs, self.reuse, self.out, self.log)
-        plan = [("import", "base", None)] if cfg.base_model.startswith("gguf:") else []
-        for seed in cfg.seeds:
-            for method in cfg.all_methods():
-                if method != "base":  # a resample trains its source (a no-op once the source is trained)
-                    plan.append(("train", cfg.methods[method].get("resample_of", method), seed))
-                plan.append(("evaluate", method, seed))
+        plan = stages(cfg)
         base = None
         for i, (kind, method, seed) in enumerate(plan):
-            remaining = [k for k, _, _ in plan[i:]]
             label = {"import": "importing the base model", "train": f"training {method} (seed {seed})",
                      "evaluate": f"sampling and scoring {method} (seed {seed})"}[kind]
-            self._stage(kind, label, remaining)
+            self.clock.start(label, [k for k, _, _ in plan[i:]])
             if kind == "import" or base is None:
                 base = self.base_model()
             if kind == "train" and not self.evaluated(method, seed):  # a run reused without its model
@@ -426,15 +211,89 @@ class Compare:
                 if method != "base" and not self.evaluated(method, seed) and not Path(model_dir).is_dir():
                     self.train(cfg.methods[method].get("resample_of", method), seed, base)  # its source was reused
                 self.evaluate(method, seed, model_dir)
-            self.stages_done += 1
-        self.bracket_means()
-        self.progress("writing the report", self.stages_done, self.stages_done, 0.0)
-        temps = {method: self.temperatures(method) for method in cfg.all_methods()}
+            self.clock.done += 1
+        self.grid.bracket_means(self._sample_every_seed)
+        self.progress("writing the report", self.clock.done, self.clock.done, 0.0)
+        temps = {method: self.grid.temperatures(method) for method in cfg.all_methods()}
         examples = sum(1 for line in open(cfg.train_data) if line.strip())
-        report = build_report(cfg, self.prompts, self.out / "samples", self.out, temps, self.out / "positions",
+        report = report_of(cfg, self.prompts, self.layout.samples_dir, self.out, temps, self.layout.positions_dir,
                               {"train_examples": examples})
         write_report(self.out, report)
         return report
+
+
+def stages(cfg: CompareConfig) -> list[tuple[str, str, int | None]]:
+    """(kind, method, seed) of every stage in order: the base model's import (a GGUF), then per
+    seed each method's training (a resample: its source's, a no-op once made) and evaluation."""
+    plan = [("import", "base", None)] if cfg.base_model.startswith("gguf:") else []
+    for seed in cfg.seeds:
+        for method in cfg.all_methods():
+            if method != "base":
+                plan.append(("train", cfg.methods[method].get("resample_of", method), seed))
+            plan.append(("evaluate", method, seed))
+    return plan
+
+
+class StageClock:
+    """Progress over the stages, with an ETA from the stages measured so far (``PRIOR_SECONDS``
+    before any): ``progress(description, done, total, eta_seconds)``."""
+
+    def __init__(self, progress):
+        self.progress, self.done, self.measured = progress, 0, {}
+
+    def start(self, description: str, remaining: list[str]) -> None:
+        def estimate(kind):
+            seen = self.measured.get(kind)
+            return sum(seen) / len(seen) if seen else PRIOR_SECONDS[kind]
+
+        self.progress(description, self.done, self.done + len(remaining), sum(estimate(k) for k in remaining))
+
+    def measure(self, kind: str, seconds: float) -> None:
+        self.measured.setdefault(kind, []).append(seconds)
+
+
+class BaseModel:
+    """The configured base model: a directory, a Hub id (resolved once to its snapshot and commit;
+    a resumed comparison is refused when the commit changed) or ``gguf:<package>`` (imported once)."""
+
+    def __init__(self, source: str, revision: str | None):
+        self.source, self.revision, self._hub = source, revision, None
+
+    def hub(self):
+        """The base model as a ``ts2.hf.hub.Resolved`` when it is a Hub id, else None."""
+        from ..hf.hub import looks_like_path, resolve_model
+
+        if not self.source or self.source.startswith("gguf:") or looks_like_path(self.source):
+            return None
+        if self._hub is None:
+            self._hub = resolve_model(self.source, self.revision, "base_model")
+        return self._hub
+
+    def resolve(self, log, clock: StageClock):
+        """A directory (str), or a Hub id's ``Resolved``; a GGUF is imported into ts2's cache."""
+        if self.hub() is not None:
+            return self.hub()
+        if not self.source.startswith("gguf:"):
+            return self.source
+        from ..hf.gguf import cached_import
+
+        start = time.perf_counter()
+        path = cached_import(self.source.removeprefix("gguf:"), log=log)
+        clock.measure("import", time.perf_counter() - start)
+        return str(path)
+
+
+def seed_offset(cfg: CompareConfig, method: str) -> int:
+    """``methods.<m>.seed_offset``: run s of the method uses seed s + offset (0 for the base)."""
+    return 0 if method == "base" else cfg.methods[method].get("seed_offset", 0)
+
+
+def prompting(cfg: CompareConfig, method: str) -> dict:
+    return cfg.base_prompting if method == "base" else cfg.prompting
+
+
+def prompt_text(cfg: CompareConfig, row: dict, method: str) -> str:
+    return prompting(cfg, method)["format"].format(prompt=row["prompt"])
 
 
 def _model_settings(base) -> dict:
@@ -449,23 +308,6 @@ def _hub_record(model, key: str) -> dict:
     if not getattr(model, "is_hub", False):
         return {}
     return {key: model.name, f"{key}_revision": model.revision}
-
-
-def _without_data_paths(record: dict) -> dict:
-    """A resolved configuration without the paths of its data files: their contents are checked by
-    digest (inputs.json), so an output directory moved or copied with its data still resumes."""
-    record = {k: v for k, v in record.items() if k not in ("train_data", "eval_prompts")}
-    record["methods"] = {m: {k: v for k, v in spec.items() if k != "train_data"}
-                         for m, spec in record.get("methods", {}).items()}
-    return record
-
-
-def _targets(cfg: CompareConfig) -> tuple[float, float] | None:
-    """The lowest and highest accuracy the verdict reads at (levels or band), or None for
-    temperature levels."""
-    v = cfg.verdict
-    targets = [*v["levels"].get("accuracy", []), *(v["band"] or [])]
-    return (min(targets), max(targets)) if targets else None
 
 
 def _runtime(cfg: CompareConfig):

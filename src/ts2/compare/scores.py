@@ -15,7 +15,6 @@ control) and every off-list answer (for the blind audit).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,14 +22,10 @@ import numpy as np
 
 from ..formats import DataError, iter_jsonl
 from ..metrics.answer_sets import CLOSED_METRICS, OPEN_METRICS, answer_key, noun_phrase, open_scores, prompt_scores
+from .layout import SAMPLE_FILE, run_name, sample_name
 
 POSITION_METRICS = ("invalid_mass", "entropy")
 ALL_METRICS = (*OPEN_METRICS, *CLOSED_METRICS, *POSITION_METRICS)
-SAMPLE_FILE = re.compile(r"^(?P<method>.+)-seed(?P<seed>-?\d+)-T(?P<t>\d+(?:\.\d+)?)\.jsonl$")
-
-
-def sample_name(method: str, seed: int, temperature) -> str:
-    return f"{method}-seed{seed}-T{temperature}.jsonl"
 
 
 @dataclass
@@ -76,7 +71,7 @@ def discover_temperatures(samples: Path, methods: list[str], seeds: list[int], r
 
 def find_sample_file(samples: Path, method: str, seed: int, temperature: float) -> Path:
     """The file of (method, seed, T), written ``T1.0`` or ``T1`` (either spelling of the number)."""
-    for path in samples.glob(f"{method}-seed{seed}-T*.jsonl"):
+    for path in samples.glob(f"{run_name(method, seed)}-T*.jsonl"):
         match = SAMPLE_FILE.match(path.name)
         if match and match["method"] == method and float(match["t"]) == float(temperature):
             return path
@@ -122,7 +117,7 @@ def score_arrays(methods: list[str], seeds: list[int], temps_of: dict, samples: 
         table = {metric: np.full(shape, np.nan) for metric in ALL_METRICS}
         heard = scores.off_list.setdefault(method, {})
         for s, seed in enumerate(seeds):
-            position_file = positions / f"{method}-seed{seed}.json" if positions is not None else None
+            position_file = positions / f"{run_name(method, seed)}.json" if positions is not None else None
             position_stats = {}
             if position_file is not None and position_file.is_file():
                 position_stats = json.loads(position_file.read_text())

@@ -59,6 +59,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .layout import Layout, run_name
+
 OTHER = -1000  # outcome code of an "other" response; off-list word j is -(1 + j)
 SYLLABLES = ("ba", "ko", "ri", "ta", "mu", "le", "sa", "no", "vi", "de", "po", "ga", "zu", "fe", "li", "ro")
 
@@ -295,15 +297,15 @@ def _text(o: int, lists: list[str], off: list[str], rng) -> str:
 def write_samples(sim: dict, world: World, directory: Path, seeds: list[int] | None = None) -> Path:
     """Sample files ``<method>-seed<s>-T<t>.jsonl`` (ts2 generate's format) and eval.jsonl."""
     directory = Path(directory)
-    samples = directory / "samples"
-    samples.mkdir(parents=True, exist_ok=True)
+    layout = Layout(directory)
+    layout.samples_dir.mkdir(parents=True, exist_ok=True)
     prompts = prompts_of(sim, world)
     seeds = seeds or list(range(world.seeds))
     rng = np.random.default_rng(0)
     for name, o in sim["outcomes"].items():
         for s, per_t in enumerate(o["runs"]):
             for t, temperature in enumerate(o["temperatures"]):
-                with open(samples / f"{name}-seed{seeds[s]}-T{temperature}.jsonl", "w") as f:
+                with open(layout.samples(run_name(name, seeds[s]), temperature), "w") as f:
                     for p, row in enumerate(per_t[t]):
                         c = p // world.prompts_per_category
                         texts = [_text(int(x), sim["lists"][c], sim["off_words"][c], rng) for x in row]
