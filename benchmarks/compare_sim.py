@@ -66,7 +66,7 @@ def calibration_run(args) -> dict:
 def acceptance_run(args) -> dict:
     """One comparison through `ts2 compare analyze` on sample files."""
     scenario, effect, delta, rep = args
-    from ts2.compare.analyze import analyze_samples
+    from ts2.compare.from_samples import analyze_samples
     from ts2.compare.simulate import World, sim_config, simulate, write_samples
 
     world = World(seeds=5, seed_effect=effect)

@@ -32,7 +32,7 @@ def test_an_unknown_name_is_an_attribute_error():
 
 
 def test_a_kernel_says_whether_it_may_overwrite_the_logits():
-    from ts2.ops.losses import ce_rows_fn, gem_rows_fn, sparsemax_plus_rows_fn
+    from ts2.ops.functional import ce_rows_fn, gem_rows_fn, sparsemax_plus_rows_fn
 
     assert ce_rows_fn().overwrites_logits and sparsemax_plus_rows_fn(0.5).overwrites_logits
     assert not gem_rows_fn().overwrites_logits

@@ -450,8 +450,8 @@ def _compare(argv: list[str]) -> int:
 
 
 def _compare_analyze(argv: list[str]) -> int:
-    from .compare.analyze import analyze_samples
     from .compare.config import load_config
+    from .compare.from_samples import analyze_samples
 
     p = argparse.ArgumentParser(prog="ts2 compare analyze",
                                 description="the ts2 compare report (checks, readings, verdict) from sample files "

@@ -3,7 +3,7 @@
 Every module computes the same loss two ways:
     module(logits, target)                 logits [..., V], target [...]
     module.fused(hidden, weight, target)   logits = hidden @ weight.T (+ bias), never materialised
-with ``ignore_index`` / ``reduction`` / ``num_items_in_batch`` as in ``ts2.ops.losses``.
+with ``ignore_index`` / ``reduction`` / ``num_items_in_batch`` as in ``ts2.ops.functional``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 from .ops.driver import REDUCTIONS, check_choice
+from .ops.functional import ce_rows_fn, dft_rows_fn, gem_rows_fn, logits_loss, sparsemax_plus_rows_fn
 from .ops.fused_linear import fused_linear_loss
-from .ops.losses import ce_rows_fn, dft_rows_fn, gem_rows_fn, logits_loss, sparsemax_plus_rows_fn
 
 
 class RowLoss(nn.Module):

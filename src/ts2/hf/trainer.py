@@ -19,8 +19,8 @@ import torch
 from transformers import Trainer
 
 from ..losses import RowLoss, get_loss
+from ..ops.functional import sparsemax_plus_rows_fn, token_diagnostics
 from ..ops.fused_linear import fused_linear_loss
-from ..ops.losses import sparsemax_plus_rows_fn, token_diagnostics
 from .distributed import destroy_process_group_at_exit
 from .fused_forward import check_fused_support, enable_fused_loss, shift_labels
 

@@ -1,14 +1,6 @@
 """Torch-only kernels: sparsemax, closed-form losses, chunked fused linear losses."""
 
-from .fused_linear import (
-    fused_linear_cross_entropy_loss,
-    fused_linear_dft_loss,
-    fused_linear_gem_loss,
-    fused_linear_loss,
-    fused_linear_sparsemax_loss,
-    fused_linear_sparsemax_plus_loss,
-)
-from .losses import (
+from .functional import (
     cross_entropy_loss,
     dft_loss,
     gem_loss,
@@ -16,6 +8,14 @@ from .losses import (
     sparsemax_loss,
     sparsemax_plus_loss,
     token_diagnostics,
+)
+from .fused_linear import (
+    fused_linear_cross_entropy_loss,
+    fused_linear_dft_loss,
+    fused_linear_gem_loss,
+    fused_linear_loss,
+    fused_linear_sparsemax_loss,
+    fused_linear_sparsemax_plus_loss,
 )
 from .sparsemax import sparsemax, sparsemax_threshold
 

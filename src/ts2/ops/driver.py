@@ -1,6 +1,6 @@
 """Argument checks, reductions and the row-block loop shared by the logits and fused-linear paths.
 
-A per-row loss (see ``row_losses``) is run over small blocks of rows so that its temporaries stay
+A per-row loss (see ``row_kernels``) is run over small blocks of rows so that its temporaries stay
 in cache; the gradient is computed in the forward pass straight into one [N, V] buffer (the only
 full-size allocation), already multiplied by the reduction weight, so backward is a no-op for the
 usual scalar loss.
@@ -73,7 +73,7 @@ def reduction_weight(reduction: str, num_valid: int, num_items_in_batch, device)
 
 @dataclass(frozen=True)
 class RowsFn:
-    """A per-row kernel of ``row_losses`` with its settings bound:
+    """A per-row kernel of ``row_kernels`` with its settings bound:
     ``kernel(z, y, grad, grad_scale, want_stats) -> (loss, stats)``.  ``overwrites_logits``: the
     kernel may write the gradient into the buffer that holds ``z`` (the fused path then keeps one
     chunk buffer instead of two)."""

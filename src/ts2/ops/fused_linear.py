@@ -10,7 +10,7 @@ logits = h W^T + b is computed chunk by chunk over the (non-ignored) rows:
 all inside forward, so peak extra memory is O(C V) (one float32 [C, V] buffer, reused: the kernel
 turns the logits into their gradient in place where it can, else a second buffer) plus the
 gradients of h, W and b themselves.  Any per-row kernel of
-``row_losses`` plugs in; there is one chunking mechanism for every loss.  The softmax/sparsemax
+``row_kernels`` plugs in; there is one chunking mechanism for every loss.  The softmax/sparsemax
 arithmetic is float32 even for bf16/fp16 inputs; the matmuls run in the inputs' dtype.
 
 Only scalar reductions ("mean", "sum", or sum / num_items_in_batch) are supported: per-row
@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 
 from .driver import compute_dtype, flatten_targets, reduction_weight, run_row_blocks
-from .losses import RowsFn, ce_rows_fn, dft_rows_fn, gem_rows_fn, sparsemax_plus_rows_fn
+from .functional import RowsFn, ce_rows_fn, dft_rows_fn, gem_rows_fn, sparsemax_plus_rows_fn
 
 Tensor = torch.Tensor
 

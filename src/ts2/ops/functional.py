@@ -1,4 +1,4 @@
-"""Losses on logits: torch-style functional API over the per-row kernels of ``row_losses``.
+"""Losses on logits: torch-style functional API over the per-row kernels of ``row_kernels``.
 
 All losses take logits [..., V] (any float dtype; arithmetic in float32) and integer targets [...],
 skip positions equal to ``ignore_index`` and reduce with
@@ -20,7 +20,7 @@ from typing import Literal, overload
 
 import torch
 
-from . import row_losses
+from . import row_kernels
 from .driver import (
     RowsFn,
     check_choice,
@@ -36,25 +36,25 @@ Diagnostics = dict[str, torch.Tensor]
 
 
 def ce_rows_fn() -> RowsFn:
-    return RowsFn(row_losses.ce_rows, overwrites_logits=True)
+    return RowsFn(row_kernels.ce_rows, overwrites_logits=True)
 
 
 def dft_rows_fn() -> RowsFn:
-    return RowsFn(row_losses.dft_rows, overwrites_logits=True)
+    return RowsFn(row_kernels.dft_rows, overwrites_logits=True)
 
 
 def sparsemax_plus_rows_fn(alpha: float = 0.25, temperature: float = 1.0, adaptive: bool = False) -> RowsFn:
     """Per-row Sparsemax+ kernel with validated hyper-parameters (alpha=0: the sparsemax loss)."""
     check_non_negative("alpha", alpha)
     check_positive("temperature", temperature)
-    return RowsFn(functools.partial(row_losses.sparsemax_plus_rows, alpha=float(alpha),
+    return RowsFn(functools.partial(row_kernels.sparsemax_plus_rows, alpha=float(alpha),
                                     temperature=float(temperature), adaptive=bool(adaptive)), overwrites_logits=True)
 
 
 def gem_rows_fn(beta: float = 0.7, h: str = "linear") -> RowsFn:
     check_positive("beta", beta)
     check_choice("h", h, GEM_WEIGHTINGS)
-    return RowsFn(functools.partial(row_losses.gem_rows, beta=float(beta), h=h))
+    return RowsFn(functools.partial(row_kernels.gem_rows, beta=float(beta), h=h))
 
 
 class _LogitsLoss(torch.autograd.Function):
