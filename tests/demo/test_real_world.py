@@ -98,7 +98,7 @@ def test_v3_design_has_24_sft_and_8_heldout_categories_with_three_prompts_each()
     assert len(parts["sft_open"]) == 24 and len(parts["heldout_open"]) == 8
     assert not set(parts["sft_open"]) & set(parts["heldout_open"]) and not parts["sft_closed"]
     # v2's sixteen categories are kept as they were; sixteen are new
-    from ts2.demo import answer_lists_v3
+    from ts2.demo import answer_lists as answer_lists_v3
 
     assert all(v3.categories[c] == answer_lists.OPEN_CATEGORIES[c] for c in answer_lists.OPEN_CATEGORIES)
     assert len(v3.categories) == 32 and len(answer_lists_v3.V3_CATEGORIES) == 16
@@ -141,7 +141,8 @@ def test_v4_designs_share_v3_sft_data_and_the_mixture_keeps_prompts_and_order():
 
 
 def test_v3_lists_group_spellings_and_accept_their_forms():
-    from ts2.demo.answer_lists_v3 import OPEN_CATEGORIES, V3_CATEGORIES
+    from ts2.demo.answer_lists import OPEN_CATEGORIES_V3 as OPEN_CATEGORIES
+    from ts2.demo.answer_lists import V3_CATEGORIES
     from ts2.metrics.answer_sets import answer_key
 
     for category in V3_CATEGORIES:
@@ -157,3 +158,21 @@ def test_v3_lists_group_spellings_and_accept_their_forms():
     assert tools["spanner"] == tools["wrench"] and tools["hammers"] == tools["hammer"]
     assert is_valid("Golden retriever.", OPEN_CATEGORIES["dog_breed"][1])
     assert not is_valid("Atlantis", OPEN_CATEGORIES["us_state"][1])
+
+
+def test_the_shipped_lists_are_checked_when_loaded():
+    """The JSON lists are validated: a category without a noun phrase, with fewer than three answers,
+    or with one spelling in two answers is an error naming the file and the category."""
+    import pytest
+
+    from ts2.demo.answer_lists import check_categories
+    from ts2.formats import DataError
+
+    good = {"fruit": {"noun": "a fruit", "answers": ["Apple", "Pear|Pears", "Fig"]}}
+    assert check_categories(good, "f.json") == {"fruit": ("a fruit", ("Apple", "Pear|Pears", "Fig"))}
+    for bad, message in ((({"fruit": {"answers": ["A", "B", "C"]}}), "category 'fruit' needs a 'noun'"),
+                         ({"fruit": {"noun": "a fruit", "answers": ["A", "B"]}}, "at least 3 answers"),
+                         ({"fruit": {"noun": "a fruit", "answers": ["Apple", "Pear|apple", "Fig"]}},
+                          "spelling 'apple' is in both 'Apple' and 'Pear|apple'")):
+        with pytest.raises(DataError, match=message):
+            check_categories(bad, "f.json")

@@ -11,7 +11,7 @@ what evaluation asks.  Two designs exist:
   * 4 closed families of 8 questions: 2 families appear in SFT (questions 0-3), 2 never do;
     evaluation asks questions 4-7 of every family.
 ``V3`` (protocol v3, issue 26)
-  * 32 open categories (``answer_lists_v3.OPEN_CATEGORIES``: v2's 16 and 16 more), split once
+  * 32 open categories (``answer_lists.OPEN_CATEGORIES_V3``: v2's 16 and 16 more), split once
     with seed 3: 24 in SFT, 8 held out.
   * SFT uses phrasings 0-2 of the SFT categories; evaluation asks SFT categories in the unseen
     phrasings 5-7 and held-out categories in phrasings 0, 5, 7: three prompts per category.
@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..formats import write_jsonl_atomic
-from . import answer_lists, answer_lists_v3
+from . import answer_lists
 from .answer_lists import ANSWER_FORMAT, CLOSED_FAMILIES, PHRASINGS, first_spelling
 
 SFT_SEED = 1
@@ -68,13 +68,13 @@ class Design:
 
 V2 = Design(answer_lists.OPEN_CATEGORIES, split_seed=0, sft_categories=8, sft_phrasings=(0, 1, 2, 3, 4),
             unseen_phrasings=(5, 6, 7), heldout_phrasings=(0, 3, 5, 7), closed=True)
-V3 = Design(answer_lists_v3.OPEN_CATEGORIES, split_seed=3, sft_categories=24, sft_phrasings=(0, 1, 2),
+V3 = Design(answer_lists.OPEN_CATEGORIES_V3, split_seed=3, sft_categories=24, sft_phrasings=(0, 1, 2),
             unseen_phrasings=(5, 6, 7), heldout_phrasings=(0, 5, 7), closed=False)
-V4 = Design(answer_lists_v3.OPEN_CATEGORIES, split_seed=3, sft_categories=24, sft_phrasings=(0, 1, 2),
+V4 = Design(answer_lists.OPEN_CATEGORIES_V3, split_seed=3, sft_categories=24, sft_phrasings=(0, 1, 2),
             unseen_phrasings=(8, 9, 10), heldout_phrasings=(), closed=False)
-V4_DEMO = Design(answer_lists_v3.OPEN_CATEGORIES, split_seed=3, sft_categories=24, sft_phrasings=(0, 1, 2),
+V4_DEMO = Design(answer_lists.OPEN_CATEGORIES_V3, split_seed=3, sft_categories=24, sft_phrasings=(0, 1, 2),
                  unseen_phrasings=(3, 4), heldout_phrasings=(), closed=False)
-V4_PILOT = Design(answer_lists_v3.OPEN_CATEGORIES, split_seed=3, sft_categories=24, sft_phrasings=(0, 1, 2),
+V4_PILOT = Design(answer_lists.OPEN_CATEGORIES_V3, split_seed=3, sft_categories=24, sft_phrasings=(0, 1, 2),
                   unseen_phrasings=(5, 6, 7), heldout_phrasings=(), closed=False)
 DESIGNS = {"v2": V2, "v3": V3, "v4": V4, "v4-demo": V4_DEMO, "v4-pilot": V4_PILOT}
 MIXTURES = (0.25, 0.5)  # the positive control's candidates, piloted beside CE

@@ -15,10 +15,10 @@ a valid answer at evaluation.  The review rules, applied to every list:
 
 from __future__ import annotations
 
-from .answer_lists import OPEN_CATEGORIES as V2_CATEGORIES
-from .answer_lists import PLURAL_CATEGORIES as V2_PLURAL_CATEGORIES
-from .answer_lists import SAME_ANSWER as V2_SAME_ANSWER
-from .answer_lists import _words, group_spellings
+from build_v2 import OPEN_CATEGORIES as V2_CATEGORIES
+from build_v2 import PLURAL_CATEGORIES as V2_PLURAL_CATEGORIES
+from build_v2 import SAME_ANSWER as V2_SAME_ANSWER
+from build_v2 import _words, group_spellings
 
 _V3_ADDED: dict[str, tuple[str, tuple[str, ...]]] = {
     "tree": ("a tree", _words(
@@ -237,3 +237,28 @@ OPEN_CATEGORIES: dict[str, tuple[str, tuple[str, ...]]] = {
        for name, (noun, answers) in _V3_ADDED.items()},
 }
 V3_CATEGORIES = tuple(_V3_ADDED)
+
+
+def write_json(directory) -> None:
+    """The shipped lists (``src/ts2/demo/lists``) as this procedure made them: v2's categories, v3's
+    added ones, and the questions (phrasings, the answer format, the closed families)."""
+    import json
+    from pathlib import Path
+
+    import build_v2
+
+    def dump(name, obj):
+        (Path(directory) / name).write_text(json.dumps(obj, indent=1, ensure_ascii=False) + "\n")
+
+    dump("open_v2.json", {n: {"noun": noun, "answers": list(a)} for n, (noun, a) in build_v2.OPEN_CATEGORIES.items()})
+    dump("open_v3_added.json", {n: {"noun": OPEN_CATEGORIES[n][0], "answers": list(OPEN_CATEGORIES[n][1])}
+                                for n in V3_CATEGORIES})
+    dump("questions.json", {"phrasings": list(build_v2.PHRASINGS), "answer_format": build_v2.ANSWER_FORMAT,
+                            "closed": {f: [{"question": q, "answers": list(a)} for q, a in items]
+                                       for f, items in build_v2.CLOSED_FAMILIES.items()}})
+
+
+if __name__ == "__main__":  # python docs/answer_lists/build_v3.py src/ts2/demo/lists
+    import sys
+
+    write_json(sys.argv[1])
