@@ -481,13 +481,15 @@ def _demo(argv: list[str]) -> int:
     p.add_argument("--output", default="demo_output", help="directory for data, models, report (resumable)")
     p.add_argument("--world", choices=["real", "toy"], default=None,
                    help="real: SmolLM2-135M-Instruct on open questions (default); toy: the miniature world")
-    p.add_argument("--full", action="store_true", help="real world: five seeds, sparsemax, GEM, DFT, NEFTune, ts2 at "
-                   "alpha 0.1 and 1.0 and the positive control (up to two hours on 2 CPU cores)")
+    p.add_argument("--full", action="store_true", help="real world: the protocol's confirmatory run (v4: five seeds; "
+                   "CE, ts2, GEM, ts2 at alpha 0.1 and 1.0, the positive control and CE trained again; about two "
+                   "hours on 2 CPU cores)")
     p.add_argument("--protocol", choices=["v4", "v3", "v2"], default="v4",
                    help="real world: the pre-registered protocol to run (v3, v2: as they ran, see docs/)")
     p.add_argument("--quick", action="store_true", help="the toy world at small budgets, one seed (CI; ~1 min)")
-    p.add_argument("--reuse", metavar="DIR", help="with --full: make demo's output directory, whose ce, ts2 and base "
-                   "runs at seeds 0-2 are the full run's too")
+    p.add_argument("--reuse", metavar="DIR", help="another comparison's output directory: the runs this one would "
+                   "make alike are taken over (v3: make demo's ce, ts2 and base at seeds 0-2 are --full's too; v4's "
+                   "demo and --full share none, by design: other seeds and prompts)")
     args = p.parse_args(argv)
     check_output_dir(args.output)
     world = args.world or ("toy" if args.quick else "real")
