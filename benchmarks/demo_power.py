@@ -37,8 +37,8 @@ def _pair_reading(cfg, prompts, table_a: dict, table_b: dict, temperatures) -> d
 
     pair_cfg = cfg
     study = Study(pair_cfg, prompts, {cfg.baseline: table_a, "second": table_b}, temperatures, 1)
-    reading = read_method(study, "second", cfg.verdict["split"])
-    block = reading["band"]["metrics"][cfg.verdict["metric"]]
+    reading = read_method(study, "second", cfg.verdict.split)
+    block = reading["band"]["metrics"][cfg.verdict.metric]
     return {"d": block["estimate"], "se": block["se"]}
 
 
@@ -54,8 +54,8 @@ def pilot_aa(pilot: Path, cfg) -> dict:
     table = scores.arrays[baseline]
     first, second = ({m: x[[i]] for m, x in table.items()} for i in (0, 1))
     reading = _pair_reading(cfg, prompts, first, second, scores.temperatures)
-    split = [p for p, row in enumerate(prompts) if row["split"] == cfg.verdict["split"] and row["kind"] == "open"]
-    curve = {str(t): float(np.nanmean(table[cfg.verdict["accuracy"]][:, split, i]))
+    split = [p for p, row in enumerate(prompts) if row["split"] == cfg.verdict.split and row["kind"] == "open"]
+    curve = {str(t): float(np.nanmean(table[cfg.verdict.accuracy][:, split, i]))
              for i, t in enumerate(scores.temperatures)}
     return {**reading, "accuracy_by_temperature": curve}
 
@@ -63,8 +63,8 @@ def pilot_aa(pilot: Path, cfg) -> dict:
 def _world(seeds: int, seed_effect: float, cfg):
     from ts2.compare.simulate import World
 
-    return World(seeds=seeds, seed_effect=seed_effect, temperatures=tuple(cfg.sampling["temperatures"]),
-                 n=cfg.sampling["n"])
+    return World(seeds=seeds, seed_effect=seed_effect, temperatures=tuple(cfg.sampling.temperatures),
+                 n=cfg.sampling.n)
 
 
 def _sim_cfg(world, methods, cfg):
@@ -132,7 +132,7 @@ def main(argv=None) -> int:
                                   config_path.parent, analysis=True)
     measured = pilot_aa(Path(args.pilot), cfg)
     print("pilot A/A", json.dumps(measured), file=sys.stderr, flush=True)
-    result = {"config": str(config_path), "band": cfg.verdict["band"], "temperatures": cfg.sampling["temperatures"],
+    result = {"config": str(config_path), "band": cfg.verdict.band, "temperatures": cfg.sampling.temperatures,
               "pilot_aa": measured, "simulated_aa": {}, "power": {}}
     with ProcessPoolExecutor(args.workers) as pool:
         chosen = args.seed_effect

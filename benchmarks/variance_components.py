@@ -102,7 +102,7 @@ def run_components(config: Path, samples: Path | None = None, methods: list[str]
     temps = discover_temperatures(samples, methods, cfg.seeds, {m: cfg.temperatures_of(m) for m in methods})
     scores = score_arrays(methods, cfg.seeds, temps, samples, prompts, cfg.baseline, text_metrics=False)
     return {"config": str(config), "samples": str(samples), "split": split, "seeds": list(cfg.seeds),
-            "n": cfg.sampling["n"], "temperatures": scores.temperatures,
+            "n": cfg.sampling.n, "temperatures": scores.temperatures,
             "methods": {m: components(scores.arrays[m], prompts, scores.temperatures, split, metrics)
                         for m in methods}}
 

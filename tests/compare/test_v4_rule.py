@@ -4,10 +4,12 @@ no point estimate decides an endpoint; the replicate must be the baseline again.
 import pytest
 
 from ts2.compare.config import CompareConfig
+from ts2.compare.sections import Verdict
 from ts2.compare.verdict import ceiling_outcome, claim_outcome, primary_outcome
 from ts2.formats import DataError
 
-V4 = {"metric": "lenient_coverage", "primary": "band", "delta": 0.03, "ceiling_margin": 0.02}
+V4 = Verdict(metric="lenient_coverage", levels={"accuracy": [0.86, 0.6]}, band=[0.6, 0.86], primary="band",
+             delta=0.03, ceiling_margin=0.02)
 
 
 def _reading(band_ci, ceiling_ci, status="ok"):
@@ -42,7 +44,9 @@ def test_checks_read_the_coverage_endpoint_alone():
 
 
 def test_v3_rule_is_unchanged_without_a_margin():
-    v3 = {k: v for k, v in V4.items() if k != "ceiling_margin"}
+    from dataclasses import replace
+
+    v3 = replace(V4, ceiling_margin=None)
     assert claim_outcome(_reading([0.01, 0.05], [-0.2, -0.1], "accuracy_cost"), v3)[0] == "not_reproduced"
 
 
@@ -65,7 +69,7 @@ def _raw(tmp_path, **changes):
 
 def test_a_replicate_is_the_baseline_with_another_seed_offset(tmp_path):
     cfg = CompareConfig.from_dict(_raw(tmp_path), tmp_path, analysis=True)
-    assert cfg.checks["replicate"] == "ce_again" and cfg.verdict["ceiling_margin"] == 0.02
+    assert cfg.checks.replicate == "ce_again" and cfg.verdict.ceiling_margin == 0.02
     assert cfg.to_dict()["checks"]["replicate"] == "ce_again"
 
 

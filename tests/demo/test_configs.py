@@ -14,11 +14,11 @@ def test_v3_configurations_and_their_data(tmp_path):
     assert len(demo.seeds) >= 3 and len(full.seeds) >= 5 and set(demo.seeds) <= set(full.seeds)
     assert set(demo.methods) == {"ce", "ts2"} and demo.methods["ts2"]["alpha"] == 0.25
     assert {"sparsemax", "gem", "dft", "neftune", "ce_uniform", "ts2-alpha0.1", "ts2-alpha1.0"} <= set(full.methods)
-    assert full.checks["positive_control"] == "ce_uniform" and demo.checks["spike_in"] and demo.checks["aa"]
+    assert full.checks.positive_control == "ce_uniform" and demo.checks.spike_in and demo.checks.aa
     for cfg in (demo, full):
         v = cfg.verdict
-        assert v["primary"] == "band" and max(v["levels"]["accuracy"]) < 0.98  # CE's best in the pilots: 0.98-0.99
-        assert v["band"][0] < v["band"][1] <= max(v["levels"]["accuracy"])
+        assert v.primary == "band" and max(v.levels["accuracy"]) < 0.98  # CE's best in the pilots: 0.98-0.99
+        assert v.band[0] < v.band[1] <= max(v.levels["accuracy"])
     rows = [json.loads(line) for line in open(tmp_path / "demo" / "data" / "eval.jsonl")]
     sft = {r["category"] for r in rows if r["split"] == "sft_categories"}
     assert len(sft) >= 24 and len({r["category"] for r in rows if r["split"] == "heldout_categories"}) >= 8
@@ -35,18 +35,18 @@ def test_v3_configurations_and_their_data(tmp_path):
 def test_v4_configurations_are_fresh_and_have_what_issue_38_asks(tmp_path):
     demo, full = real_config(tmp_path / "demo"), real_config(tmp_path / "full", full=True)
     assert set(full.methods) == {"ce", "ts2", "gem", "ts2-alpha0.1", "ts2-alpha1.0", "ce_again",
-                                 full.checks["positive_control"]}
-    assert full.checks["replicate"] == "ce_again" and full.methods["ce_again"] == {"loss": "ce", "seed_offset": 1000}
-    assert demo.checks["replicate"] == "ce_resample" and demo.methods["ce_resample"]["resample_of"] == "ce"
+                                 full.checks.positive_control}
+    assert full.checks.replicate == "ce_again" and full.methods["ce_again"] == {"loss": "ce", "seed_offset": 1000}
+    assert demo.checks.replicate == "ce_resample" and demo.methods["ce_resample"]["resample_of"] == "ce"
     v3_seeds, pilot_seeds = {0, 1, 2, 3, 4}, {900, 901, 902}
     used = [set(demo.seeds), set(full.seeds), {s + 1000 for s in full.seeds}, v3_seeds, pilot_seeds]
     assert sum(len(x) for x in used) == len(set().union(*used))  # no run shares a seed with another
-    assert len(demo.seeds) >= 3 and len(full.seeds) >= 5 and full.verdict["min_seeds"] == len(full.seeds)
+    assert len(demo.seeds) >= 3 and len(full.seeds) >= 5 and full.verdict.min_seeds == len(full.seeds)
     for cfg in (demo, full):
         v = cfg.verdict
-        assert v["primary"] == "band" and v["ceiling_margin"] > 0 and cfg.runtime["dtype"] == "float32"
-        assert v["band"] == [min(v["levels"]["accuracy"]), max(v["levels"]["accuracy"])]
-    assert full.verdict["delta"] == demo.verdict["delta"] and 0.6 in full.sampling["temperatures"]
+        assert v.primary == "band" and v.ceiling_margin > 0 and cfg.runtime.dtype == "float32"
+        assert v.band == [min(v.levels["accuracy"]), max(v.levels["accuracy"])]
+    assert full.verdict.delta == demo.verdict.delta and 0.6 in full.sampling.temperatures
     prompts = {cfg.name: [json.loads(line) for line in open(tmp_path / d / "data" / "eval.jsonl")]
                for d, cfg in (("demo", demo), ("full", full))}
     demo_texts, full_texts = ({r["prompt"] for r in rows} for rows in prompts.values())
@@ -59,7 +59,7 @@ def test_v4_configurations_are_fresh_and_have_what_issue_38_asks(tmp_path):
 @pytest.mark.parametrize("full", [False, True])
 def test_v2_configurations_still_load_with_their_own_data(tmp_path, full):
     cfg = real_config(tmp_path, full=full, protocol="v2")
-    assert cfg.verdict["levels"] == {"temperature": [0.6, 1.0]}
+    assert cfg.verdict.levels == {"temperature": [0.6, 1.0]}
     rows = [json.loads(line) for line in open(tmp_path / "data" / "eval.jsonl")]
     assert len(rows) == 72 and {r["kind"] for r in rows} == {"open", "closed"}
     with pytest.raises(ValueError, match="protocol"):

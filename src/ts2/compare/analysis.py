@@ -125,7 +125,7 @@ def method_outcomes(cfg, readings: dict) -> dict:
 
     v, result = cfg.verdict, {}
     for method, by_split in readings.items():
-        reading = by_split.get(v["split"])
+        reading = by_split.get(v.split)
         if reading:
             outcome, parts = claim_outcome(reading, v)
             result[method] = {"outcome": outcome, "endpoints": parts}

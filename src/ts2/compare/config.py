@@ -54,46 +54,32 @@ needs neither base_model nor train_data.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+import copy
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from ..formats import DataError
-from ..generate import DEFAULT_BATCH_TOKENS, Runtime
+from .sections import (
+    Audit,
+    BasePrompting,
+    Bootstrap,
+    Checks,
+    Probe,
+    Prompting,
+    RuntimeSection,
+    Sampling,
+    Verdict,
+)
 
-SAMPLING_DEFAULTS = {"n": 16, "temperatures": [1.0], "base_temperatures": None, "top_k": 0, "top_p": 0.9,
-                     "max_new_tokens": 64, "stop": [], "max_temperature": None, "min_temperature": None,
-                     "extend_step": 0.1}
-PROMPTING_DEFAULTS = {"chat": None, "format": "{prompt}", "stop": []}
-PROBE_DEFAULTS = {"prompt": None, "position": "next", "match": r"\d", "runs": 50, "methods": None, "valid": None,
-                  "top_k": 10}
-VERDICT_DEFAULTS = {"method": "ts2", "split": "heldout_categories", "metric": "lenient_coverage",
-                    "accuracy": "lenient_accuracy", "levels": None, "band": None, "primary": None, "delta": 0.02,
-                    "accuracy_tolerance": 0.02, "min_seeds": 3, "ceiling_margin": None}
-CHECKS_DEFAULTS = {"split": None, "temperature": None, "sft_share_rise": 0.3, "simpson_drop": 0.1,
-                   "entropy_drop": 0.5, "format_min_accuracy": 0.8, "aa": True, "aa_max_rate": 0.1, "spike_in": True,
-                   "positive_control": None, "replicate": None}
-AUDIT_DEFAULTS = {"rule": "a real answer to the prompt (a member of the category), spelling variants included",
-                  "judged": None}
-RUNTIME_DEFAULTS = {"device": "auto", "dtype": "auto", "batch_tokens": DEFAULT_BATCH_TOKENS}
-# Recorded only when given, so that outputs made before they existed stay resumable and reusable.
-ENGINE_DEFAULTS = {"engine": "native", "tensor_parallel_size": 1, "data_parallel_size": 1}
 RESERVED_TRAIN_SETTINGS = ("model", "revision", "data", "output", "output_dir", "seed", "data_seed")
 METHOD_ONLY_SETTINGS = ("train_data", "seed_offset", "resample_of")  # read by ts2 compare, not by ts2 train
 
 
-def _merge(name: str, defaults: dict, given) -> dict:
-    if given is None:
-        return dict(defaults)
-    if not isinstance(given, dict):
-        raise DataError(f"config: {name} must be a mapping, got {given!r}")
-    unknown = sorted(set(given) - set(defaults))
-    if unknown:
-        raise DataError(f"config: unknown key(s) in {name}: {', '.join(unknown)} (known: {', '.join(defaults)})")
-    return {**defaults, **given}
-
-
 @dataclass
 class CompareConfig:
+    """A checked configuration: ``methods`` and ``training`` are ts2 train settings (free-form,
+    checked by ts2 train's own parser); every other section is typed (``sections.py``)."""
+
     name: str
     base_model: str
     train_data: str
@@ -101,16 +87,16 @@ class CompareConfig:
     methods: dict
     baseline: str = "ce"
     training: dict = field(default_factory=dict)
-    sampling: dict = field(default_factory=lambda: dict(SAMPLING_DEFAULTS))
-    prompting: dict = field(default_factory=lambda: dict(PROMPTING_DEFAULTS))
-    base_prompting: dict = field(default_factory=lambda: dict(PROMPTING_DEFAULTS))
+    sampling: Sampling = field(default_factory=Sampling)
+    prompting: Prompting = field(default_factory=Prompting)
+    base_prompting: BasePrompting = field(default_factory=BasePrompting)
     seeds: list = field(default_factory=lambda: [0])
-    probe: dict | None = None
-    bootstrap: dict = field(default_factory=lambda: {"resamples": 2000, "seed": 0})
-    verdict: dict | None = None
-    checks: dict | None = None
-    runtime: dict = field(default_factory=lambda: dict(RUNTIME_DEFAULTS))
-    audit: dict = field(default_factory=lambda: dict(AUDIT_DEFAULTS))
+    probe: Probe | None = None
+    bootstrap: Bootstrap = field(default_factory=Bootstrap)
+    verdict: Verdict | None = None
+    checks: Checks | None = None
+    runtime: RuntimeSection = field(default_factory=RuntimeSection)
+    audit: Audit = field(default_factory=Audit)
     base_model_revision: str | None = None  # Hub ids: branch, tag or commit (recorded only when given)
 
     @classmethod
@@ -129,55 +115,50 @@ class CompareConfig:
         missing = [k for k in required if k not in raw]
         if missing:
             raise DataError(f"config: missing key(s) {', '.join(missing)}")
-        cfg = cls(**{"base_model": "", "train_data": "", **raw})
+        raw = {"base_model": "", "train_data": "", **raw}
         root = Path(root or ".")
         for key in ("train_data", "eval_prompts"):
-            if getattr(cfg, key):
-                setattr(cfg, key, str((root / getattr(cfg, key)).resolve()))
-        if not isinstance(cfg.methods, dict) or not cfg.methods:
+            if raw[key]:
+                raw[key] = str((root / raw[key]).resolve())
+        methods = raw["methods"]
+        if not isinstance(methods, dict) or not methods:
             raise DataError("config: methods must be a non-empty mapping of name -> ts2 train settings")
-        cfg.methods = expand_sweeps(cfg.methods)
-        for settings in cfg.methods.values():
+        raw["methods"] = methods = expand_sweeps(methods)
+        for settings in methods.values():
             if isinstance(settings, dict) and "train_data" in settings:
                 settings["train_data"] = str((root / settings["train_data"]).resolve())
-        if cfg.base_model and not str(cfg.base_model).startswith("gguf:"):
+        base_model = raw["base_model"]
+        if base_model and not str(base_model).startswith("gguf:"):
             from ..hf.hub import looks_like_path
 
-            local = root / Path(cfg.base_model).expanduser()
-            if local.exists() or looks_like_path(str(cfg.base_model)):
-                cfg.base_model = str(local.resolve())  # a directory (relative to the YAML file)
+            local = root / Path(base_model).expanduser()
+            if local.exists() or looks_like_path(str(base_model)):
+                raw["base_model"] = base_model = str(local.resolve())  # a directory (relative to the YAML file)
             # else a Hugging Face Hub id, kept as named (resolved when the comparison runs)
-        if cfg.base_model_revision is not None and (not cfg.base_model or cfg.base_model.startswith(("gguf:", "/"))):
-            raise DataError(f"config: base_model_revision applies to a Hub id, and base_model is {cfg.base_model!r}")
-        cfg.sampling = _merge("sampling", SAMPLING_DEFAULTS, cfg.sampling)
-        cfg.prompting = _merge("prompting", PROMPTING_DEFAULTS, cfg.prompting)
-        cfg.base_prompting = _merge("base_prompting", PROMPTING_DEFAULTS, cfg.base_prompting)
-        given = set(cfg.runtime or {})
-        cfg.runtime = _merge("runtime", {**RUNTIME_DEFAULTS, **ENGINE_DEFAULTS}, cfg.runtime)
-        cfg.runtime = {k: v for k, v in cfg.runtime.items() if k in RUNTIME_DEFAULTS or k in given}
-        try:  # before any training: an engine that cannot run is known now
-            Runtime(**cfg.runtime).check()
-        except (TypeError, ValueError) as exc:
-            raise DataError(f"config: runtime: {exc}") from exc
-        cfg.bootstrap = _merge("bootstrap", {"resamples": 2000, "seed": 0}, cfg.bootstrap)
-        if cfg.probe is not None:
-            cfg.probe = _merge("probe", PROBE_DEFAULTS, cfg.probe)
-        if cfg.verdict is not None:
-            cfg.verdict = _merge("verdict", VERDICT_DEFAULTS, cfg.verdict)
-            cfg.verdict["levels"] = _levels(cfg.verdict["levels"], cfg.sampling["temperatures"])
-            if cfg.verdict["primary"] is None:
-                cfg.verdict["primary"] = "band" if cfg.verdict["band"] is not None else "levels"
-        if cfg.checks is not None:
-            cfg.checks = _merge("checks", CHECKS_DEFAULTS, cfg.checks)
-        cfg.audit = _merge("audit", AUDIT_DEFAULTS, cfg.audit)
-        if cfg.audit["judged"] is not None:
-            cfg.audit["judged"] = str((root / cfg.audit["judged"]).resolve())
+        if raw.get("base_model_revision") is not None and (not base_model or base_model.startswith(("gguf:", "/"))):
+            raise DataError(f"config: base_model_revision applies to a Hub id, and base_model is {base_model!r}")
+        sampling = raw["sampling"] = Sampling.of(raw.get("sampling"))
+        raw["prompting"] = Prompting.of(raw.get("prompting"))
+        raw["base_prompting"] = BasePrompting.of(raw.get("base_prompting"))
+        raw["runtime"] = RuntimeSection.of(raw.get("runtime"))
+        raw["bootstrap"] = Bootstrap.of(raw.get("bootstrap"))
+        if raw.get("probe") is not None:
+            raw["probe"] = Probe.of(raw["probe"])
+        if raw.get("verdict") is not None:
+            raw["verdict"] = Verdict.of(raw["verdict"], _temperatures=tuple(sampling.temperatures))
+        if raw.get("checks") is not None:
+            raw["checks"] = Checks.of(raw["checks"])
+        audit = raw.get("audit")
+        if isinstance(audit, dict) and audit.get("judged") is not None:
+            audit = {**audit, "judged": str((root / audit["judged"]).resolve())}
+        raw["audit"] = Audit.of(audit)
+        cfg = cls(**raw)
         cfg.check(analysis)
         return cfg
 
     def check(self, analysis: bool = False) -> None:
-        if not isinstance(self.methods, dict) or not self.methods:
-            raise DataError("config: methods must be a non-empty mapping of name -> ts2 train settings")
+        """What needs several sections: the methods (ts2 train settings, resamples, seed offsets),
+        the baseline, the seeds, and the names and temperatures the verdict and checks refer to."""
         if "base" in self.methods:
             raise DataError("config: 'base' is reserved for the untrained base model; rename that method")
         for name, settings in self.methods.items():
@@ -188,89 +169,71 @@ class CompareConfig:
             clash = sorted(set(settings) & set(RESERVED_TRAIN_SETTINGS))
             if clash:
                 raise DataError(f"config: {name} may not set {', '.join(clash)} (ts2 compare sets them)")
-        from ..losses import get_loss
-        from ..training import split_settings
-
-        for name, settings in ({} if analysis else self.methods).items():
-            settings = {k: v for k, v in settings.items() if k not in METHOD_ONLY_SETTINGS}
-            try:  # every setting name and value is checked before anything runs
-                script, _ = split_settings({**self.training, **settings, "model": "m", "data": "d", "output": "o"})
-                get_loss(script.loss, **script.loss_kwargs())
-                script.fused()
-            except (TypeError, ValueError) as exc:
-                raise DataError(f"config: methods.{name}: {exc}") from exc
+        if not analysis:
+            self._check_training()
         if self.baseline not in self.methods:
             raise DataError(f"config: baseline={self.baseline!r} is not one of the methods {list(self.methods)}")
         if not self.seeds or not all(isinstance(s, int) for s in self.seeds):
             raise DataError(f"config: seeds must be a non-empty list of integers, got {self.seeds!r}")
-        temps = self.sampling["temperatures"]
-        if not temps or not all(isinstance(t, (int, float)) and t > 0 for t in temps):
-            raise DataError(f"config: sampling.temperatures must be positive numbers, got {temps!r}")
-        top, step = self.sampling["max_temperature"], self.sampling["extend_step"]
-        if top is not None and not (isinstance(top, (int, float)) and top > max(temps)):
-            raise DataError(f"config: sampling.max_temperature={top!r} must be above the highest temperature "
-                            f"{max(temps)}")
-        bottom = self.sampling["min_temperature"]
-        if bottom is not None and not (isinstance(bottom, (int, float)) and 0 < bottom < min(temps)):
-            raise DataError(f"config: sampling.min_temperature={bottom!r} must be a positive number below the lowest "
-                            f"temperature {min(temps)}")
-        if not (isinstance(step, (int, float)) and step > 0):
-            raise DataError(f"config: sampling.extend_step must be a positive number, got {step!r}")
-        base_temps = self.sampling["base_temperatures"]
-        if base_temps is not None and (not base_temps or set(base_temps) - set(temps)):
-            raise DataError(f"config: sampling.base_temperatures={base_temps!r} must be a non-empty subset of "
-                            f"sampling.temperatures {temps}")
         if self.probe is not None:
-            if not self.probe["prompt"]:
-                raise DataError("config: probe.prompt is required when probe is given")
-            names = {"base", *self.methods}
-            bad = sorted(set(self.probe["methods"] or []) - names)
+            bad = sorted(set(self.probe.methods or []) - {"base", *self.methods})
             if bad:
                 raise DataError(f"config: probe.methods names unknown method(s) {', '.join(bad)}")
+        self._check_resamples()
+        if self.verdict is not None and self.verdict.method not in self.methods:
+            raise DataError(f"config: verdict.method={self.verdict.method!r} is not one of the methods "
+                            f"{list(self.methods)}")
+        if self.checks is not None:
+            self._check_checks()
+
+    def _check_training(self) -> None:
+        """Every method's ts2 train settings (names and values) and own SFT file, before anything runs."""
+        from ..losses import get_loss
+        from ..training import split_settings
+
+        for name, settings in self.methods.items():
+            own = {k: v for k, v in settings.items() if k not in METHOD_ONLY_SETTINGS}
+            try:
+                script, _ = split_settings({**self.training, **own, "model": "m", "data": "d", "output": "o"})
+                get_loss(script.loss, **script.loss_kwargs())
+                script.fused()
+            except (TypeError, ValueError) as exc:
+                raise DataError(f"config: methods.{name}: {exc}") from exc
+            data = settings.get("train_data")
+            if data is not None and not Path(data).is_file():
+                raise DataError(f"config: methods.{name}.train_data: no such file {data}")
+
+    def _check_resamples(self) -> None:
         for name, settings in self.methods.items():
             offset = settings.get("seed_offset", 0)
             if not isinstance(offset, int) or isinstance(offset, bool):
                 raise DataError(f"config: methods.{name}.seed_offset must be an integer, got {offset!r}")
             source = settings.get("resample_of")
-            if source is not None:
-                if source == name or source not in self.methods or "resample_of" in self.methods[source]:
-                    raise DataError(f"config: methods.{name}.resample_of={source!r} must name another trained method "
-                                    f"of {[m for m in self.methods if 'resample_of' not in self.methods[m]]}")
-                if set(settings) != {"resample_of", "seed_offset"} or offset == 0:
-                    raise DataError(f"config: methods.{name}: a resample takes resample_of and a non-zero "
-                                    f"seed_offset only (it trains nothing), got {settings}")
-        for name, settings in ({} if analysis else self.methods).items():
-            data = settings.get("train_data")
-            if data is not None and not Path(data).is_file():
-                raise DataError(f"config: methods.{name}.train_data: no such file {data}")
-        if self.verdict is not None:
-            self._check_verdict(temps)
-        if self.checks is not None:
-            if self.verdict is None:
-                raise DataError("config: checks need a verdict (they are checks of the verdict's comparison)")
-            control = self.checks["positive_control"]
-            if control is not None and control not in self.methods:
-                raise DataError(f"config: checks.positive_control={control!r} is not one of the methods")
-            self._check_replicate()
-            t = self.checks["temperature"]
-            if t is not None and t not in (base_temps or temps):
-                raise DataError(f"config: checks.temperature={t!r} is not a temperature the base is sampled at "
-                                f"{base_temps or temps}")
-            rate = self.checks["aa_max_rate"]
-            if not isinstance(rate, (int, float)) or not 0 <= rate < 1:
-                raise DataError(f"config: checks.aa_max_rate must be a number in [0, 1), got {rate!r}")
-        from ..generate import SamplingSettings
+            if source is None:
+                continue
+            if source == name or source not in self.methods or "resample_of" in self.methods[source]:
+                raise DataError(f"config: methods.{name}.resample_of={source!r} must name another trained method "
+                                f"of {[m for m in self.methods if 'resample_of' not in self.methods[m]]}")
+            if set(settings) != {"resample_of", "seed_offset"} or offset == 0:
+                raise DataError(f"config: methods.{name}: a resample takes resample_of and a non-zero "
+                                f"seed_offset only (it trains nothing), got {settings}")
 
-        for temperature in temps:
-            SamplingSettings(n=self.sampling["n"], temperature=temperature, top_k=self.sampling["top_k"],
-                             top_p=self.sampling["top_p"], max_new_tokens=self.sampling["max_new_tokens"],
-                             stop=list(self.sampling["stop"])).check()
+    def _check_checks(self) -> None:
+        if self.verdict is None:
+            raise DataError("config: checks need a verdict (they are checks of the verdict's comparison)")
+        control = self.checks.positive_control
+        if control is not None and control not in self.methods:
+            raise DataError(f"config: checks.positive_control={control!r} is not one of the methods")
+        self._check_replicate()
+        t, base = self.checks.temperature, self.sampling.base_temperatures or self.sampling.temperatures
+        if t is not None and t not in base:
+            raise DataError(f"config: checks.temperature={t!r} is not a temperature the base is sampled at {base}")
 
     def _check_replicate(self) -> None:
         """checks.replicate names the baseline again: its settings with another seed_offset (trained
         again), or a resample of its models; nothing else (anything else would make the A/A and the
         spike-in compare two different processes)."""
-        name = self.checks["replicate"]
+        name = self.checks.replicate
         if name is None:
             return
         if name not in self.methods or name == self.baseline:
@@ -284,48 +247,18 @@ class CompareConfig:
         if own != theirs or offset == self.methods[self.baseline].get("seed_offset", 0):
             raise DataError(f"config: checks.replicate={name!r}: methods.{name} must be methods.{self.baseline} "
                             f"({theirs}) with another seed_offset, got {self.methods[name]}")
-        if self.verdict is not None and name == self.verdict["method"]:
+        if self.verdict is not None and name == self.verdict.method:
             raise DataError(f"config: checks.replicate={name!r} is the verdict's method")
 
-    def _check_verdict(self, temps) -> None:
-        from ..metrics.answer_sets import OPEN_METRICS
-
-        v = self.verdict
-        if v["method"] not in self.methods:
-            raise DataError(f"config: verdict.method={v['method']!r} is not one of the methods {list(self.methods)}")
-        for key in ("metric", "accuracy"):
-            if v[key] not in OPEN_METRICS:
-                raise DataError(f"config: verdict.{key}={v[key]!r} is not a metric of open prompts "
-                                f"({', '.join(OPEN_METRICS)})")
-        levels = v["levels"]
-        if "temperature" in levels:
-            bad = [t for t in levels["temperature"] if t not in temps]
-            if bad:
-                raise DataError(f"config: verdict.levels.temperature={levels['temperature']!r} must be temperatures "
-                                f"of sampling.temperatures {temps}")
-        elif not all(isinstance(a, (int, float)) and 0 < a < 1 for a in levels["accuracy"]):
-            raise DataError(f"config: verdict.levels.accuracy={levels['accuracy']!r} must be accuracies in (0, 1)")
-        band = v["band"]
-        if band is not None and not (isinstance(band, list) and len(band) == 2
-                                     and all(isinstance(a, (int, float)) for a in band) and 0 < band[0] < band[1] < 1):
-            raise DataError(f"config: verdict.band={band!r} must be [low, high] accuracies with 0 < low < high < 1")
-        if v["primary"] not in ("band", "levels") or (v["primary"] == "band" and band is None):
-            raise DataError(f"config: verdict.primary={v['primary']!r} must be 'levels', or 'band' with verdict.band "
-                            "given")
-        for key in ("delta", "accuracy_tolerance"):
-            if not isinstance(v[key], (int, float)) or v[key] < 0:
-                raise DataError(f"config: verdict.{key} must be a number >= 0, got {v[key]!r}")
-        margin = v["ceiling_margin"]
-        if margin is not None and not (isinstance(margin, (int, float)) and 0 < margin < 1):
-            raise DataError(f"config: verdict.ceiling_margin must be a number in (0, 1) or null, got {margin!r}")
-
     def to_dict(self) -> dict:
-        record = asdict(self)
+        """The resolved configuration as config.json and report.json record it."""
+        record = {f.name: getattr(self, f.name) for f in fields(self)}
+        for key, value in record.items():
+            if hasattr(value, "to_dict"):
+                record[key] = value.to_dict()
+        record = {k: copy.deepcopy(v) for k, v in record.items()}
         if record["base_model_revision"] is None:  # so that outputs made before it existed stay resumable
             del record["base_model_revision"]
-        for section, key in (("verdict", "ceiling_margin"), ("checks", "replicate")):  # the same (protocol v4)
-            if record[section] is not None and record[section].get(key) is None:
-                record[section].pop(key, None)
         return record
 
     def all_methods(self) -> list[str]:
@@ -334,27 +267,8 @@ class CompareConfig:
     def temperatures_of(self, method: str) -> list:
         """The temperatures a method is sampled at (the base may be sampled at fewer: it is the
         collapse reference, not a point of the frontier)."""
-        base = self.sampling["base_temperatures"]
-        return list(base) if method == "base" and base is not None else list(self.sampling["temperatures"])
-
-
-def nearest_one(temperatures) -> float:
-    """The temperature nearest 1.0 (plain softmax): the default level, check and report temperature."""
-    return min(temperatures, key=lambda t: abs(t - 1.0))
-
-
-def _levels(levels, temps) -> dict:
-    """verdict.levels as {"accuracy": [...]} or {"temperature": [...]}; a list is temperatures (v2);
-    none given: the baseline's accuracy at the grid's temperature nearest 1."""
-    if levels is None:
-        return {"temperature": [nearest_one(temps)] if temps else []}
-    if isinstance(levels, list):
-        levels = {"temperature": levels}
-    if not isinstance(levels, dict) or len(levels) != 1 or not set(levels) <= {"accuracy", "temperature"} \
-            or not isinstance(next(iter(levels.values())), list) or not next(iter(levels.values())):
-        raise DataError(f"config: verdict.levels={levels!r} must be {{accuracy: [...]}} or {{temperature: [...]}}, "
-                        "each a non-empty list")
-    return dict(levels)
+        base = self.sampling.base_temperatures
+        return list(base) if method == "base" and base is not None else list(self.sampling.temperatures)
 
 
 def _label(value) -> str:

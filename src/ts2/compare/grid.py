@@ -25,7 +25,7 @@ def targets(cfg) -> tuple[float, float] | None:
     """The lowest and highest accuracy the verdict reads at (levels or band), or None for
     temperature levels."""
     v = cfg.verdict
-    found = [*v["levels"].get("accuracy", []), *(v["band"] or [])]
+    found = [*v.levels.get("accuracy", []), *(v.band or [])]
     return (min(found), max(found)) if found else None
 
 
@@ -45,7 +45,7 @@ class TemperatureGrid:
     def pending(self, method: str, seed: int) -> bool:
         """Whether the first seed of ``method`` still has to decide the grid's extension."""
         cfg = self.cfg
-        bounded = cfg.sampling["max_temperature"] is not None or cfg.sampling["min_temperature"] is not None
+        bounded = cfg.sampling.max_temperature is not None or cfg.sampling.min_temperature is not None
         return (bounded and method != "base" and seed == cfg.seeds[0] and cfg.verdict is not None
                 and targets(cfg) is not None and not self.layout.grid_record(method).is_file())
 
@@ -66,21 +66,21 @@ class TemperatureGrid:
         cfg = self.cfg
         low_target, high_target = targets(cfg)
         temps, added, reached = list(temps), [], {}
-        for direction, bound, key in ((1, cfg.sampling["max_temperature"], "accuracy_at_highest"),
-                                      (-1, cfg.sampling["min_temperature"], "accuracy_at_lowest")):
+        for direction, bound, key in ((1, cfg.sampling.max_temperature, "accuracy_at_highest"),
+                                      (-1, cfg.sampling.min_temperature, "accuracy_at_lowest")):
             if bound is None:
                 continue
             while True:
                 edge = max(temps) if direction > 0 else min(temps)
                 accuracy = accuracy_at(edge)
-                nxt = round(edge + direction * cfg.sampling["extend_step"], 6)
+                nxt = round(edge + direction * cfg.sampling.extend_step, 6)
                 beyond = nxt > bound + 1e-9 if direction > 0 else nxt < bound - 1e-9
                 short = accuracy > low_target if direction > 0 else accuracy < high_target
                 if beyond or not short or nxt <= 0:
                     break
                 side = f"above the lowest target {low_target}" if direction > 0 else \
                     f"below the highest target {high_target}"
-                self.log(f"{method}: {whose}{cfg.verdict['accuracy']} {accuracy:.3f} at T {edge} is {side}: "
+                self.log(f"{method}: {whose}{cfg.verdict.accuracy} {accuracy:.3f} at T {edge} is {side}: "
                          f"sampling T {nxt}")
                 sample(nxt)
                 temps.append(nxt)
@@ -95,9 +95,9 @@ class TemperatureGrid:
         from .scores import read_samples
 
         v = self.cfg.verdict
-        rows = [r for r in self.prompts if r["split"] == v["split"] and r["kind"] == "open"]
+        rows = [r for r in self.prompts if r["split"] == v.split and r["kind"] == "open"]
         samples = read_samples(self.layout.samples(name, temperature), {r["id"] for r in self.prompts})
-        return sum(open_scores(samples[r["id"]], answer_key(r["valid"]), text=False)[0][v["accuracy"]]
+        return sum(open_scores(samples[r["id"]], answer_key(r["valid"]), text=False)[0][v.accuracy]
                    for r in rows) / len(rows)
 
     def bracket_means(self, sample_seeds) -> None:

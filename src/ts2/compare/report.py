@@ -28,9 +28,9 @@ from pathlib import Path
 from ..formats import write_json_atomic, write_text_atomic
 from .analysis import analyze
 from .audit import audit_rows, read_judgements, summary, with_judged, write_audit
-from .config import nearest_one
 from .layout import Layout, run_name
 from .scores import ALL_METRICS, Scores, per_prompt, score_arrays
+from .sections import nearest_one
 
 TABLE_METRICS = ("accuracy", "lenient_accuracy", "coverage", "lenient_coverage", "valid_simpson", "share_off_list",
                  "pass@1", "lenient_pass@1", "distinct_1", "self_bleu", "entropy")
@@ -54,10 +54,10 @@ def _versions() -> dict:
 
 
 def report_temperature(cfg, temperatures) -> float:
-    if cfg.checks is not None and cfg.checks["temperature"] is not None:
-        return float(cfg.checks["temperature"])
-    if cfg.verdict is not None and "temperature" in cfg.verdict["levels"]:
-        return float(cfg.verdict["levels"]["temperature"][0])
+    if cfg.checks is not None and cfg.checks.temperature is not None:
+        return float(cfg.checks.temperature)
+    if cfg.verdict is not None and "temperature" in cfg.verdict.levels:
+        return float(cfg.verdict.levels["temperature"][0])
     return nearest_one(temperatures)
 
 
@@ -83,13 +83,13 @@ def gather(cfg, prompts: list[dict], samples: Path, out: Path, temps_of: dict, p
     records there."""
     layout = Layout(out)
     methods = [m for m in cfg.all_methods() if m in temps_of]
-    labelled = [cfg.baseline, *([cfg.checks["replicate"]] if cfg.checks and cfg.checks.get("replicate") else [])]
+    labelled = [cfg.baseline, *([cfg.checks.replicate] if cfg.checks and cfg.checks.replicate else [])]
     scores = score_arrays(methods, cfg.seeds, temps_of, samples, prompts, labelled, positions, text_metrics)
     compared = [m for m in methods if m != "base"]
-    audit_file = write_audit(out, audit_rows(scores.off_list, prompts, compared, cfg.bootstrap["seed"]))
+    audit_file = write_audit(out, audit_rows(scores.off_list, prompts, compared, cfg.bootstrap.seed))
     judged, judged_arrays = None, None
-    if cfg.audit["judged"] is not None:
-        judged = read_judgements(cfg.audit["judged"])
+    if cfg.audit.judged is not None:
+        judged = read_judgements(cfg.audit.judged)
         judged_arrays = {"arrays": score_arrays(methods, cfg.seeds, temps_of, samples, with_judged(prompts, judged),
                                                 cfg.baseline, positions, text_metrics=False).arrays}
     probe = {m: json.loads(layout.probe(m).read_text()) for m in cfg.all_methods() if layout.probe(m).is_file()}
@@ -127,12 +127,13 @@ def build_report(cfg, prompts: list[dict], inputs: ReportInputs, temps_of: dict,
     skipped = [f"{name}: {c['detail']}" for name, c in numbers["checks"].items() if not c.get("available", True)]
     return _finite({
         "name": cfg.name, "temperature": temperature,
-        "protocol": "ts2-compare-v4" if (cfg.verdict or {}).get("ceiling_margin") is not None else "ts2-compare-v3",
+        "protocol": "ts2-compare-v4" if cfg.verdict is not None and cfg.verdict.ceiling_margin is not None
+        else "ts2-compare-v3",
         "methods": first["methods"], key: first[key],
         "verdict": numbers["verdict"], "checks": numbers["checks"], "readings": numbers["readings"],
         "outcomes": numbers.get("outcomes", {}),
         "peaks": numbers["peaks"], "frontier": numbers["frontier"], "temperatures": by_temperature,
-        "audit": {"file": inputs.audit_file, "rule": cfg.audit["rule"], "judged": cfg.audit["judged"],
+        "audit": {"file": inputs.audit_file, "rule": cfg.audit.rule, "judged": cfg.audit.judged,
                   "methods": summary(scores.off_list, inputs.judged, compared),
                   "readings": numbers.get("audit_readings")},
         "skipped": skipped, "timing": inputs.timing, "probe": inputs.probe,

@@ -115,8 +115,8 @@ class Compare:
             self._update_record(name, **_hub_record(model_dir, "model"))
         sampler = Sampler.load(model_dir, self.pool.runtime(_runtime(cfg)))
         # The probes read the model's logits: the sampler's model, or (vLLM) their own copy of it.
-        device_dtype = (cfg.runtime["device"], cfg.runtime["dtype"])
-        chat = prompts_as["chat"]
+        device_dtype = (cfg.runtime.device, cfg.runtime.dtype)
+        chat = prompts_as.chat
         if not position_path.is_file():
             probe = NextTokenProbe(model_dir, *device_dtype, model=sampler.model, tokenizer=sampler.tokenizer)
             opened = [r for r in self.prompts if r["kind"] == "open" and "prompt" in r]
@@ -129,12 +129,12 @@ class Compare:
         record = self._run_record(name).get("sample_seconds", {})
 
         def sample(temperature, path):
-            settings = SamplingSettings(n=sampling["n"], temperature=float(temperature), top_k=sampling["top_k"],
-                                        top_p=sampling["top_p"], max_new_tokens=sampling["max_new_tokens"],
+            settings = SamplingSettings(n=sampling.n, temperature=float(temperature), top_k=sampling.top_k,
+                                        top_p=sampling.top_p, max_new_tokens=sampling.max_new_tokens,
                                         seed=seed + seed_offset(self.config, method),
-                                        stop=[*sampling["stop"], *prompts_as["stop"]])
+                                        stop=[*sampling.stop, *prompts_as.stop])
             result = self.pool.sample(sampler, model_dir, _runtime(cfg), prompts, path, settings, chat,
-                                      cfg.runtime["batch_tokens"])
+                                      cfg.runtime.batch_tokens)
             key = f"T={temperature}"
             record[key] = round(record.get(key, 0.0) + result.seconds, 2)  # summed over resumed parts
             self._update_record(name, sample_seconds=record, sample_tokens={**self._run_record(name).get(
@@ -148,11 +148,11 @@ class Compare:
         if want_probe and not probe_path.is_file():
             probe = NextTokenProbe(model_dir, *device_dtype, model=sampler.model, tokenizer=sampler.tokenizer)
             p = cfg.probe
-            text = prompting(self.config, method)["format"].format(prompt=p["prompt"])
-            if p["position"] == "first_match":
-                result = probe.first_match(text, p["match"], p["runs"], cfg.seeds[0], p["valid"], p["top_k"], chat)
+            text = prompting(self.config, method).format.format(prompt=p.prompt)
+            if p.position == "first_match":
+                result = probe.first_match(text, p.match, p.runs, cfg.seeds[0], p.valid, p.top_k, chat)
             else:
-                result = probe(text, p["valid"], p["top_k"], chat)
+                result = probe(text, p.valid, p.top_k, chat)
             write_json_atomic(probe_path, {**result, "method": method})
         self.clock.measure("evaluate", time.perf_counter() - start)
         sampler.close()
@@ -161,7 +161,7 @@ class Compare:
 
     def _wants_probe(self, method: str, seed: int) -> bool:
         cfg = self.config
-        return cfg.probe is not None and seed == cfg.seeds[0] and method in (cfg.probe["methods"] or cfg.all_methods())
+        return cfg.probe is not None and seed == cfg.seeds[0] and method in (cfg.probe.methods or cfg.all_methods())
 
     def evaluated(self, method: str, seed: int) -> bool:
         """Whether a run's evaluation stage is complete: every sample file, its answer-position
@@ -293,7 +293,7 @@ def prompting(cfg: CompareConfig, method: str) -> dict:
 
 
 def prompt_text(cfg: CompareConfig, row: dict, method: str) -> str:
-    return prompting(cfg, method)["format"].format(prompt=row["prompt"])
+    return prompting(cfg, method).format.format(prompt=row["prompt"])
 
 
 def _model_settings(base) -> dict:
@@ -311,9 +311,7 @@ def _hub_record(model, key: str) -> dict:
 
 
 def _runtime(cfg: CompareConfig):
-    from ..generate import Runtime
-
-    return Runtime(**cfg.runtime)
+    return cfg.runtime.runtime()
 
 
 def run_compare(config: CompareConfig, output, log=print, progress=None, reuse=None) -> dict | None:

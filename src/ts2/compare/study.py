@@ -49,8 +49,8 @@ class Study:
 
     def read_keys(self) -> tuple[str, str]:
         """(accuracy, metric) of the verdict; without one, lenient accuracy and lenient coverage."""
-        v = self.cfg.verdict or {}
-        return v.get("accuracy", "lenient_accuracy"), v.get("metric", "lenient_coverage")
+        v = self.cfg.verdict
+        return ("lenient_accuracy", "lenient_coverage") if v is None else (v.accuracy, v.metric)
 
     def with_method(self, name: str, table: dict) -> Study:
         """The same study with one more method (the spike-in control), sharing the computed curves."""
@@ -68,7 +68,7 @@ def read_method(study: Study, method: str, split: str) -> dict | None:
     own, base = study.frontier(method, split), study.frontier(cfg.baseline, split)
     if own is None or base is None:
         return None
-    names, targets = level_targets(v["levels"], base, v["accuracy"])
-    metrics = tuple(dict.fromkeys((v["metric"], *READ_METRICS)))
-    return compare_frontiers(study.cells[split, "open"], own, base, names, targets, v["band"], v["accuracy"], metrics,
-                             v["accuracy_tolerance"])
+    names, targets = level_targets(v.levels, base, v.accuracy)
+    metrics = tuple(dict.fromkeys((v.metric, *READ_METRICS)))
+    return compare_frontiers(study.cells[split, "open"], own, base, names, targets, v.band, v.accuracy, metrics,
+                             v.accuracy_tolerance)

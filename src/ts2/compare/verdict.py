@@ -59,11 +59,11 @@ def combine(outcomes) -> str:
     return "not_reproduced" if "not_reproduced" in outcomes else "inconclusive"
 
 
-def primary_outcome(reading: dict, v: dict) -> tuple[str, dict]:
+def primary_outcome(reading: dict, v) -> tuple[str, dict]:
     """(outcome, endpoint -> outcome) of one method's coverage readings on the verdict split."""
-    v4 = v.get("ceiling_margin") is not None
-    parts = {name: endpoint_outcome(block, v["metric"], v["delta"], v4)
-             for name, block in primary_endpoints(reading, v["primary"]).items()}
+    v4 = v.ceiling_margin is not None
+    parts = {name: endpoint_outcome(block, v.metric, v.delta, v4)
+             for name, block in primary_endpoints(reading, v.primary).items()}
     return combine(parts.values()), parts
 
 
@@ -79,63 +79,65 @@ def ceiling_outcome(reading: dict, margin: float) -> str:
     return "non_inferior" if lo > -margin else "inferior" if hi < -margin else "inconclusive"
 
 
-def claim_outcome(reading: dict, v: dict) -> tuple[str, dict]:
+def claim_outcome(reading: dict, v) -> tuple[str, dict]:
     """(outcome, endpoint -> outcome): the coverage endpoint(s), and with ``ceiling_margin`` the
     ceiling beside them (reported as non_inferior / inferior / inconclusive)."""
     measured, parts = primary_outcome(reading, v)
-    if v.get("ceiling_margin") is None:
+    if v.ceiling_margin is None:
         return measured, parts
-    ceiling = ceiling_outcome(reading, v["ceiling_margin"])
+    ceiling = ceiling_outcome(reading, v.ceiling_margin)
     return combine([*parts.values(), CEILING_AS_OUTCOME[ceiling]]), {**parts, "ceiling": ceiling}
 
 
 def rule_text(cfg) -> str:
     v = cfg.verdict
-    spec = v["levels"]
-    levels = (", ".join(f"{a:g}" for a in spec["accuracy"]) + f" {v['accuracy']}" if "accuracy" in spec else
-              "the " + v["accuracy"] + f" {cfg.baseline} has at " + ", ".join(f"T {t:g}" for t in spec["temperature"]))
-    band = f"the band {v['accuracy']} {v['band'][0]:g}-{v['band'][1]:g}" if v["band"] else None
-    primary = (f"primary endpoint: the mean over {band} of the difference" if v["primary"] == "band"
+    spec = v.levels
+    levels = (", ".join(f"{a:g}" for a in spec["accuracy"]) + f" {v.accuracy}" if "accuracy" in spec else
+              "the " + v.accuracy + f" {cfg.baseline} has at " + ", ".join(f"T {t:g}" for t in spec["temperature"]))
+    band = f"the band {v.accuracy} {v.band[0]:g}-{v.band[1]:g}" if v.band else None
+    primary = (f"primary endpoint: the mean over {band} of the difference" if v.primary == "band"
                else f"primary endpoint: the difference at every level ({levels})")
-    head = (f"On {v['split']}, compare {v['method']} with {cfg.baseline} in {v['metric']} at matched {v['accuracy']} "
+    head = (f"On {v.split}, compare {v.method} with {cfg.baseline} in {v.metric} at matched {v.accuracy} "
             f"(each method read where its own non-increasing accuracy curve over T meets the target; levels: "
             f"{levels}{'; ' + band if band else ''}); {primary}; 95% t interval over seeds crossed with categories "
             f"(Satterthwaite df). ")
-    if v.get("ceiling_margin") is not None:
-        m = v["ceiling_margin"]
+    if v.ceiling_margin is not None:
+        m = v.ceiling_margin
         return head + (f"Coverage: reproduced if lower bound > 0, not_reproduced if upper bound < delta = "
-                       f"{v['delta']}, else (or where the method does not reach the band) inconclusive. Ceiling (best "
-                       f"{v['accuracy']} over T, method - {cfg.baseline}): non_inferior if lower bound > -{m:g}, "
+                       f"{v.delta}, else (or where the method does not reach the band) inconclusive. Ceiling (best "
+                       f"{v.accuracy} over T, method - {cfg.baseline}): non_inferior if lower bound > -{m:g}, "
                        f"inferior if upper bound < -{m:g}, else inconclusive. The claim is reproduced if coverage is "
                        f"reproduced and the ceiling non_inferior, not_reproduced if coverage is not_reproduced or "
                        f"the ceiling inferior, else inconclusive; inconclusive if a check failed.")
-    return head + (f"reproduced: lower bound > 0; not_reproduced: upper bound < delta = {v['delta']}, or "
+    return head + (f"reproduced: lower bound > 0; not_reproduced: upper bound < delta = {v.delta}, or "
                    f"an accuracy cost (the method's best accuracy below the target by more than "
-                   f"{v['accuracy_tolerance']}); inconclusive: otherwise, where the method's temperatures do not reach "
+                   f"{v.accuracy_tolerance}); inconclusive: otherwise, where the method's temperatures do not reach "
                    f"the target, or if a check failed.")
 
 
 def verdict(cfg, readings: dict, checks: dict) -> dict:
     v = cfg.verdict
-    reading = readings.get(v["method"], {}).get(v["split"])
+    reading = readings.get(v.method, {}).get(v.split)
     failed = sorted(name for name, check in checks.items() if check.get("available", True) and not check["passed"])
     skipped = sorted(name for name, check in checks.items() if not check.get("available", True))
     if not reading:
         return {"outcome": "inconclusive", "outcome_before_checks": "inconclusive", "rule": rule_text(cfg),
                 "failed_checks": failed, "skipped_checks": skipped, "endpoints": {},
-                "reason": f"no open prompts of {v['method']} in split {v['split']!r}",
-                "preliminary": len(cfg.seeds) < v["min_seeds"], "reproduced": False}
+                "reason": f"no open prompts of {v.method} in split {v.split!r}",
+                "preliminary": len(cfg.seeds) < v.min_seeds, "reproduced": False}
     measured, parts = claim_outcome(reading, v)
     return {"outcome": "inconclusive" if failed else measured, "outcome_before_checks": measured,
-            "rule": rule_text(cfg), "primary": v["primary"], "endpoints": parts, "failed_checks": failed,
-            "skipped_checks": skipped, "preliminary": len(cfg.seeds) < v["min_seeds"],
+            "rule": rule_text(cfg), "primary": v.primary, "endpoints": parts, "failed_checks": failed,
+            "skipped_checks": skipped, "preliminary": len(cfg.seeds) < v.min_seeds,
             "reproduced": measured == "reproduced" and not failed}
 
 
 def outcome_of(report: dict) -> str:
     """The verdict's outcome recomputed from report.json alone (its readings, checks and settings)."""
-    v = report["settings"]["verdict"]
-    reading = report["readings"].get(v["method"], {}).get(v["split"])
+    from .sections import Verdict
+
+    v = Verdict.of_report(report["settings"]["verdict"])
+    reading = report["readings"].get(v.method, {}).get(v.split)
     if not reading:
         return "inconclusive"
     measured, _ = claim_outcome(reading, v)
