@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 
 from . import __version__
 from .formats import AUTO_BOOL, auto_bool, check_output_dir, check_output_file
@@ -497,7 +498,9 @@ def _demo(argv: list[str]) -> int:
                                                                            args.full, log, progress, args.protocol,
                                                                            args.reuse))
     _print_summary(report)
-    print(f"report: {args.output}/report.md, {args.output}/report.json, {args.output}/probe.png")
+    written = [name for name in ("report.md", "report.json", "frontier.png", "metrics.png", "probe.png")
+               if (Path(args.output) / name).is_file()]
+    print("report: " + ", ".join(f"{args.output}/{name}" for name in written))
     return 0
 
 
