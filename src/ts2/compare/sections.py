@@ -270,8 +270,8 @@ class RuntimeSection(Section):
             raise DataError(f"config: runtime: {exc}") from exc
 
     def runtime(self) -> SamplingRuntime:
-        given = {k: v for k, v in self.to_dict().items()}
-        return SamplingRuntime(**given)
+        """The ``ts2.generate.Runtime`` of this section (its defaults for the keys not given)."""
+        return SamplingRuntime(**self.to_dict())
 
     def to_dict(self) -> dict:
         return {k: v for k, v in super().to_dict().items() if v is not None}
