@@ -189,10 +189,12 @@ def test_engine_settings_are_recorded_only_when_given(setup):
     """Outputs made before the engine settings existed stay resumable and reusable (their recorded
     runtime has no engine keys), and a vLLM comparison never reuses a native one's runs."""
     root, path, raw = setup
-    assert CompareConfig.from_dict(raw, root).runtime == {"device": "auto", "dtype": "auto", "batch_tokens": 16384}
+    recorded = CompareConfig.from_dict(raw, root).to_dict()["runtime"]
+    assert recorded == {"device": "auto", "dtype": "auto", "batch_tokens": 16384}
     vllm = CompareConfig.from_dict({**raw, "runtime": {"engine": "vllm", "tensor_parallel_size": 2}}, root)
-    assert vllm.runtime == {"device": "auto", "dtype": "auto", "batch_tokens": 16384, "engine": "vllm",
-                            "tensor_parallel_size": 2}
+    assert vllm.to_dict()["runtime"] == {"device": "auto", "dtype": "auto", "batch_tokens": 16384, "engine": "vllm",
+                                         "tensor_parallel_size": 2}
+    assert vllm.runtime.runtime().tensor_parallel_size == 2
 
 
 def test_missing_keys_and_bad_eval_records(setup):
